@@ -1,0 +1,1 @@
+"""The twitch-mood application: CLI, configuration, chat wiring, mood statistics and storage."""

@@ -1,0 +1,1 @@
+"""Chat commands (`!mood`, `!hype`, `!sentiment`), one module each."""

@@ -1,0 +1,1 @@
+"""Text normalisation, the sentiment model and the async batching ScoringService."""

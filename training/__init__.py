@@ -1,0 +1,1 @@
+"""Tokenizer training, MLM domain adaptation, sentiment fine-tuning and evaluation."""
