@@ -1,0 +1,74 @@
+"""Twitch-aware text normalisation applied before tokenising (training and scoring alike).
+
+Pure functions: strip invisible and control characters, replace links and @mentions with
+placeholders, collapse spam ("KEKW KEKW KEKW KEKW KEKW" keeps at most three repeats, also for
+repeated phrases and long character runs), and cap the length.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+URL_PLACEHOLDER = "http"
+MENTION_PLACEHOLDER = "@user"
+MAX_CHARS = 500  # Twitch's own message limit
+MAX_REPEAT = 3
+MAX_CHAR_RUN = 4
+MAX_PHRASE_WORDS = 4
+
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|tv|gg|be|ly|io|net|org)/\S*")
+_MENTION = re.compile(r"(?<!\w)@\w+")
+_CHAR_RUN = re.compile(rf"(.)\1{{{MAX_CHAR_RUN},}}", re.DOTALL)
+_SPACE = re.compile(r"\s+")
+# Format characters (zero-width space/joiner, bidi controls, BOM...), controls and surrogates.
+_INVISIBLE_CATEGORIES = {"Cf", "Cc", "Cs"}
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width, bidi-control, control and surrogate code points; tabs/newlines become spaces."""
+    if text.isprintable():  # fast path: most chat has nothing to strip
+        return text
+    return "".join(
+        " " if ch in "\t\n\r\x0b\x0c" else ch
+        for ch in text
+        if ch in "\t\n\r\x0b\x0c" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+    )
+
+
+def replace_links_and_mentions(text: str) -> str:
+    """Replace URLs with `http` and @mentions with `@user` (names carry no sentiment)."""
+    return _MENTION.sub(MENTION_PLACEHOLDER, _URL.sub(URL_PLACEHOLDER, text))
+
+
+def collapse_repeats(words: list[str], max_repeat: int = MAX_REPEAT,
+                     max_phrase: int = MAX_PHRASE_WORDS) -> list[str]:
+    """Keep at most `max_repeat` back-to-back copies of any phrase of 1..max_phrase words."""
+    for size in range(1, max_phrase + 1):
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            phrase = words[i:i + size]
+            copies = 1
+            while words[i + copies * size:i + (copies + 1) * size] == phrase:
+                copies += 1
+            if len(phrase) == size and copies > 1:
+                out.extend(phrase * min(copies, max_repeat))
+                i += copies * size
+            else:
+                out.append(words[i])
+                i += 1
+        words = out
+    return words
+
+
+def normalize(text: str, max_chars: int = MAX_CHARS) -> str:
+    """Normalise one chat message for the model; never raises on str input."""
+    text = strip_invisible(text)
+    text = replace_links_and_mentions(text)
+    text = _CHAR_RUN.sub(lambda m: m.group(1) * MAX_CHAR_RUN, text)
+    words = collapse_repeats(_SPACE.split(text.strip()))
+    text = " ".join(w for w in words if w)
+    if len(text) > max_chars:
+        text = text[:max_chars].rstrip()
+    return text

@@ -1,0 +1,62 @@
+from model.text import (
+    MAX_CHARS,
+    MENTION_PLACEHOLDER,
+    URL_PLACEHOLDER,
+    collapse_repeats,
+    normalize,
+    strip_invisible,
+)
+
+
+def test_emote_spam_is_collapsed_to_three_repeats():
+    assert normalize("KEKW KEKW KEKW KEKW KEKW KEKW") == "KEKW KEKW KEKW"
+
+
+def test_repeated_phrases_are_collapsed():
+    assert normalize("gg ez gg ez gg ez gg ez gg ez") == "gg ez gg ez gg ez"
+    assert collapse_repeats(["a", "b", "c"] * 5) == ["a", "b", "c"] * 3
+
+
+def test_short_repeats_are_kept():
+    assert normalize("W W") == "W W"
+    assert normalize("no no no") == "no no no"
+
+
+def test_long_character_runs_are_capped():
+    assert normalize("LOOOOOOOOOL") == "LOOOOL"
+    assert normalize("!!!!!!!!!!") == "!!!!"
+
+
+def test_urls_and_mentions_become_placeholders():
+    text = normalize("@Streamer_01 check https://clips.twitch.tv/Funny-Clip-123 and www.example.com/x")
+    assert text == f"{MENTION_PLACEHOLDER} check {URL_PLACEHOLDER} and {URL_PLACEHOLDER}"
+
+
+def test_email_like_text_is_not_a_mention():
+    assert normalize("mail me a@b") == "mail me a@b"
+
+
+def test_zero_width_and_control_characters_are_stripped():
+    assert strip_invisible("po\u200bg\u200dchamp\ufeff") == "pogchamp"
+    assert normalize("red\x1b[31m\x00alert") == "red[31malert"
+    assert normalize("\u202eevil\u202c") == "evil"
+
+
+def test_newlines_and_tabs_become_single_spaces():
+    assert normalize("hi\n\n\tthere   chat") == "hi there chat"
+
+
+def test_length_is_capped():
+    assert len(normalize("abc " * 400)) <= MAX_CHARS
+    assert len(normalize("x" * 5000, max_chars=50)) <= 50
+
+
+def test_emoji_rtl_and_combining_marks_survive():
+    assert normalize("🔥🔥") == "🔥🔥"
+    assert normalize("مرحبا") == "مرحبا"
+    assert normalize("e\u0301") == "e\u0301"
+
+
+def test_empty_and_blank_messages_normalise_to_empty():
+    assert normalize("") == ""
+    assert normalize(" \u200b ") == ""
