@@ -1,0 +1,208 @@
+"""Sentiment scoring with any Hugging Face sequence-classification checkpoint.
+
+`Scorer.load(path)` accepts `default` (the checkpoint shipped in `model/default/`), a local
+directory, or a hub name where a hub is reachable. `Scorer.predict(texts)` normalises the
+texts, sorts them by token length and runs similar-length sub-batches, so short chat lines are
+not padded to the longest message of a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.paths import DEFAULT_MODEL_DIR
+from model.text import normalize
+
+log = logging.getLogger(__name__)
+
+LABELS = ("negative", "neutral", "positive")
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
+                 "pytorch_model.bin", "pytorch_model.bin.index.json")
+_TOKENIZER_FILE_SETS = (("tokenizer.json",), ("vocab.json", "merges.txt"), ("vocab.txt",),
+                        ("sentencepiece.bpe.model",), ("spiece.model",))
+# Padded tokens per sub-batch: bounds the work one forward pass does on long messages.
+SUB_BATCH_TOKENS = 2048
+SUB_BATCH_ROWS = 64
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message names the directory and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One message's sentiment: its label, the three probabilities and value = P(pos) - P(neg)."""
+
+    label: str
+    negative: float
+    neutral: float
+    positive: float
+    value: float
+
+    @classmethod
+    def from_probs(cls, negative: float, neutral: float, positive: float) -> Score:
+        probs = (negative, neutral, positive)
+        label = LABELS[max(range(3), key=probs.__getitem__)]
+        return cls(label, negative, neutral, positive, positive - negative)
+
+
+def resolve_device(device: str) -> torch.device:
+    """`auto` picks CUDA when present, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("model.device is 'cuda' but no CUDA device is available")
+    return torch.device(device)
+
+
+def use_quantization(quantize: str, device: torch.device) -> bool:
+    """Dynamic int8 quantisation only exists for CPU; `auto` leaves it off (see model/README)."""
+    if quantize == "on" and device.type != "cpu":
+        log.warning("model.quantize is 'on' but int8 dynamic quantisation is CPU-only; ignored")
+    return quantize == "on" and device.type == "cpu"
+
+
+def check_model_dir(path: Path) -> None:
+    """Raise ModelLoadError naming the directory and the missing file, if any."""
+    if not path.is_dir():
+        raise ModelLoadError(f"model directory {path} does not exist")
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"model directory {path} is missing config.json")
+    if not any((path / name).is_file() for name in _WEIGHT_FILES):
+        raise ModelLoadError(f"model directory {path} is missing its weights (model.safetensors)")
+    if not any(all((path / n).is_file() for n in group) for group in _TOKENIZER_FILE_SETS):
+        raise ModelLoadError(
+            f"model directory {path} is missing its tokenizer (tokenizer.json, or vocab.json + merges.txt)"
+        )
+
+
+def _label_indices(id2label: dict[int, str]) -> tuple[int, int, int]:
+    """Indices of negative, neutral, positive; LABEL_0..2 are taken in that order."""
+    names = {str(name).lower(): int(i) for i, name in id2label.items()}
+    if len(names) != 3:
+        raise ModelLoadError(f"expected a 3-class model (negative, neutral, positive), got {id2label}")
+    if all(label in names for label in LABELS):
+        return names["negative"], names["neutral"], names["positive"]
+    if set(names) == {"label_0", "label_1", "label_2"}:
+        return 0, 1, 2
+    raise ModelLoadError(f"cannot map labels {sorted(names)} to negative/neutral/positive")
+
+
+class Scorer:
+    """A loaded sentiment classifier; `predict` is synchronous and thread-confined."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, device: torch.device, max_length: int,
+                 name: str, quantized: bool) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.device, self.max_length = device, max_length
+        self.name, self.quantized = name, quantized
+        self._indices = _label_indices(model.config.id2label)
+        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
+             max_length: int = 64, threads: int = 0) -> Scorer:
+        """Load a checkpoint directory, `default`, or a hub name."""
+        import transformers
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+        if threads:
+            torch.set_num_threads(threads)
+        source = _resolve_source(path)
+        torch_device = resolve_device(device)
+        try:
+            _label_indices(AutoConfig.from_pretrained(source).id2label)  # refuse before loading weights
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            model = AutoModelForSequenceClassification.from_pretrained(source)
+        except ModelLoadError:
+            raise
+        except Exception as exc:
+            if Path(source).is_dir():
+                raise ModelLoadError(f"model directory {source}: cannot load: {exc}") from exc
+            raise ModelLoadError(
+                f"{source!r} is not a local model directory and could not be loaded as a hub "
+                f"name: {exc}"
+            ) from exc
+        model.eval().to(torch_device)
+        quantized = use_quantization(quantize, torch_device)
+        if quantized:
+            with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(model, tokenizer, device=torch_device, max_length=max_length,
+                   name=str(path), quantized=quantized)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    @torch.inference_mode()
+    def predict(self, texts: Sequence[str]) -> list[Score]:
+        """Score texts in one call; the result is in input order."""
+        if not texts:
+            return []
+        ids = self.tokenizer([normalize(t) for t in texts], truncation=True,
+                             max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        results: list[Score | None] = [None] * len(ids)
+        neg, neu, pos = self._indices
+        for chunk in _sub_batches(order, [len(x) for x in ids]):
+            probs = self._forward([ids[i] for i in chunk]).tolist()
+            for i, p in zip(chunk, probs, strict=True):
+                results[i] = Score.from_probs(p[neg], p[neu], p[pos])
+        return results  # type: ignore[return-value]
+
+    def _forward(self, rows: list[list[int]]) -> torch.Tensor:
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, tokens in enumerate(rows):
+            input_ids[row, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+            mask[row, :len(tokens)] = 1
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.device.type == "cuda"):
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+        return torch.softmax(logits.float(), dim=-1).cpu()
+
+
+def _sub_batches(order: list[int], lengths: list[int]) -> Iterator[list[int]]:
+    """Split indices (sorted by length) into runs of at most SUB_BATCH_ROWS rows and
+    SUB_BATCH_TOKENS padded tokens, so each forward pass pads to a similar length."""
+    chunk: list[int] = []
+    for i in order:
+        # Sorted ascending: the newest index is the longest, so it sets the padded width.
+        if chunk and (len(chunk) + 1 > SUB_BATCH_ROWS
+                      or (len(chunk) + 1) * lengths[i] > SUB_BATCH_TOKENS):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        yield chunk
+
+
+def _resolve_source(path: str | Path) -> str:
+    """`default` -> the shipped directory; an existing or path-like value -> checked directory;
+    anything else is passed on as a hub name."""
+    text = str(path)
+    if text == "default":
+        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+            raise ModelLoadError(
+                f"the shipped default model is not in {DEFAULT_MODEL_DIR} (config.json missing); "
+                "set model.path to a checkpoint directory or pass --model DIR"
+            )
+        check_model_dir(DEFAULT_MODEL_DIR)
+        return str(DEFAULT_MODEL_DIR)
+    candidate = Path(text).expanduser()
+    # Hub names are `name` or `org/name`; anything else path-shaped must be a local directory.
+    if candidate.exists() or text.startswith((".", "/", "~")) or text.count("/") > 1:
+        check_model_dir(candidate)
+        return str(candidate)
+    return text

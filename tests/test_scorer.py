@@ -1,0 +1,127 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from model import scorer as scorer_module
+from model.scorer import LABELS, ModelLoadError, Score, Scorer, _sub_batches
+from tests.conftest import ODD_TEXTS
+
+
+def test_batched_scores_equal_one_at_a_time(tiny_scorer, corpus_lines):
+    texts = corpus_lines[:80] + ODD_TEXTS
+    batched = tiny_scorer.predict(texts)
+    single = [tiny_scorer.predict([t])[0] for t in texts]
+    for b, s in zip(batched, single, strict=True):
+        assert b.label == s.label
+        assert abs(b.value - s.value) < 1e-4
+        assert abs(b.positive - s.positive) < 1e-4
+    # The check can fail: the tiny model gives different texts different scores.
+    assert len({round(s.value, 3) for s in batched}) > len(texts) // 2
+
+
+def test_score_value_is_positive_minus_negative(tiny_scorer):
+    for score in tiny_scorer.predict(["that was insane", "L streamer", "what time is it"]):
+        assert score.label in LABELS
+        assert abs(score.negative + score.neutral + score.positive - 1) < 1e-5
+        assert score.value == pytest.approx(score.positive - score.negative)
+        assert -1 <= score.value <= 1
+        probs = [score.negative, score.neutral, score.positive]
+        assert score.label == LABELS[probs.index(max(probs))]
+
+
+def test_results_keep_input_order_across_sub_batches(tiny_scorer, monkeypatch, corpus_lines):
+    texts = corpus_lines[:50]
+    expected = tiny_scorer.predict(texts)
+    monkeypatch.setattr(scorer_module, "SUB_BATCH_ROWS", 3)
+    values = [s.value for s in tiny_scorer.predict(texts)]
+    assert values == pytest.approx([s.value for s in expected], abs=1e-4)
+
+
+def test_sub_batches_group_similar_lengths():
+    lengths = [5, 50, 6, 7, 48, 49, 5]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    chunks = list(_sub_batches(order, lengths))
+    assert sorted(i for c in chunks for i in c) == list(range(len(lengths)))
+    for chunk in chunks:
+        assert max(lengths[i] for i in chunk) * len(chunk) <= scorer_module.SUB_BATCH_TOKENS
+
+
+def test_odd_chat_text_is_scored(tiny_scorer):
+    scores = tiny_scorer.predict(ODD_TEXTS)
+    assert len(scores) == len(ODD_TEXTS)
+    assert all(isinstance(s, Score) and -1 <= s.value <= 1 for s in scores)
+
+
+def test_empty_input_gives_empty_output(tiny_scorer):
+    assert tiny_scorer.predict([]) == []
+
+
+def test_quantized_model_scores_close_to_float(tiny_model_dir, corpus_lines):
+    quantized = Scorer.load(tiny_model_dir, device="cpu", quantize="on")
+    plain = Scorer.load(tiny_model_dir, device="cpu", quantize="off")
+    assert quantized.quantized and not plain.quantized
+    q, p = quantized.predict(corpus_lines[:40]), plain.predict(corpus_lines[:40])
+    assert sum(a.label == b.label for a, b in zip(q, p, strict=True)) >= 30
+
+
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        (["config.json"], "missing config.json"),
+        (["model.safetensors"], "missing its weights"),
+        (["tokenizer.json", "vocab.json"], "missing its tokenizer"),
+    ],
+)
+def test_broken_model_directory_names_the_missing_file(tiny_model_dir, tmp_path, remove, message):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    for name in remove:
+        (broken / name).unlink()
+    with pytest.raises(ModelLoadError, match=message) as info:
+        Scorer.load(broken)
+    assert str(broken) in str(info.value)
+
+
+def test_missing_model_directory_is_named(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist") as info:
+        Scorer.load(tmp_path / "nope")
+    assert "nope" in str(info.value)
+
+
+def test_corrupt_weights_name_the_directory(tiny_model_dir, tmp_path):
+    broken = tmp_path / "corrupt"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelLoadError, match="cannot load") as info:
+        Scorer.load(broken)
+    assert str(broken) in str(info.value)
+
+
+def test_two_class_model_is_refused(tiny_model_dir, tmp_path):
+    other = tmp_path / "two-class"
+    shutil.copytree(tiny_model_dir, other)
+    config = json.loads((other / "config.json").read_text())
+    config["id2label"] = {"0": "bad", "1": "good"}
+    config["label2id"] = {"bad": 0, "good": 1}
+    (other / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match="3-class"):
+        Scorer.load(other)
+
+
+def test_missing_default_model_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setattr(scorer_module, "DEFAULT_MODEL_DIR", tmp_path / "default")
+    with pytest.raises(ModelLoadError, match="shipped default model"):
+        Scorer.load("default")
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(tiny_model_dir, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(ModelLoadError, match="no CUDA device"):
+        Scorer.load(tiny_model_dir, device="cuda")
+
+
+def test_auto_device_is_cpu_without_cuda(tiny_model_dir, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert Scorer.load(Path(tiny_model_dir), device="auto").device.type == "cpu"
