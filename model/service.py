@@ -1,0 +1,191 @@
+"""ScoringService: an asyncio micro-batcher in front of a synchronous `predict(texts)`.
+
+`await service.score(text)` queues the text; a worker task gathers queued requests until
+`max_batch` of them are waiting or the oldest has waited `max_wait_ms`, then runs one
+`predict` call for all of them in a dedicated worker thread, so the event loop never blocks.
+
+Overload policy (the queue holds at most `queue_size` waiting texts, plus one batch in flight):
+- `reject`: `score()` raises `Overloaded` at once when the queue is full. Memory stays bounded
+  and the caller decides (the bot counts the message as dropped rather than falling behind).
+- `wait`: `score()` waits for room. Nothing is dropped; the caller's own concurrency bounds
+  memory (bulk producers such as the benchmark and offline analysis use this).
+Either way nothing deadlocks: the worker keeps draining while callers wait or are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from model.scorer import Score
+
+log = logging.getLogger(__name__)
+
+
+class Overloaded(RuntimeError):
+    """The queue is full and the overload policy is `reject`; the text was not scored."""
+
+
+class ServiceClosed(RuntimeError):
+    """`score()` was called before `start()` or after `close()`."""
+
+
+class Predictor(Protocol):
+    def predict(self, texts: Sequence[str]) -> list[Score]: ...
+
+
+@dataclass(slots=True)
+class _Request:
+    text: str
+    future: asyncio.Future[Score]
+    enqueued: float
+
+
+@dataclass(slots=True)
+class ServiceStats:
+    """Counters for logs and the benchmark."""
+
+    scored: int = 0
+    rejected: int = 0
+    batches: int = 0
+
+    def mean_batch(self) -> float:
+        return self.scored / self.batches if self.batches else 0.0
+
+
+class ScoringService:
+    """Async micro-batching front of a Scorer. Use `async with` or `start()` / `close()`."""
+
+    def __init__(self, scorer: Predictor, *, max_batch: int, max_wait_ms: float,
+                 queue_size: int, overload: Literal["reject", "wait"]) -> None:
+        if max_batch < 1 or queue_size < 1 or max_wait_ms < 0:
+            raise ValueError("max_batch and queue_size must be >= 1 and max_wait_ms >= 0")
+        if overload not in ("reject", "wait"):
+            raise ValueError(f"overload must be 'reject' or 'wait', not {overload!r}")
+        self._scorer = scorer
+        self._max_batch, self._max_wait = max_batch, max_wait_ms / 1000
+        self._queue_size, self._overload = queue_size, overload
+        self._pending: deque[_Request] = deque()
+        self._arrived: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._closing = False
+        self.stats = ServiceStats()
+
+    async def __aenter__(self) -> ScoringService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start the worker task and its thread."""
+        if self._worker is not None:
+            raise RuntimeError("ScoringService already started")
+        self._arrived, self._room = asyncio.Event(), asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        self._worker = asyncio.create_task(self._run(), name="scoring-worker")
+
+    async def close(self) -> None:
+        """Stop taking new texts, score everything already queued, then stop. Idempotent."""
+        if self._worker is None or self._closing:
+            if self._worker is not None:
+                await asyncio.shield(self._worker)
+            return
+        self._closing = True
+        self._arrived.set()
+        self._room.set()  # wake waiting callers so they see the service is closing
+        try:
+            await asyncio.shield(self._worker)
+        finally:
+            self._executor.shutdown(wait=True)
+
+    @property
+    def queued(self) -> int:
+        """Texts waiting for a batch (not counting the batch in flight)."""
+        return len(self._pending)
+
+    async def score(self, text: str) -> Score:
+        """Score one text. Raises Overloaded (policy `reject`, queue full) or ServiceClosed."""
+        if not isinstance(text, str):
+            raise TypeError(f"score() takes a str, not {type(text).__name__}")
+        self._check_open()
+        while len(self._pending) >= self._queue_size:
+            if self._overload == "reject":
+                self.stats.rejected += 1
+                raise Overloaded(f"scoring queue full ({self._queue_size} texts waiting)")
+            self._room.clear()
+            await self._room.wait()
+            self._check_open()
+        loop = asyncio.get_running_loop()
+        request = _Request(text, loop.create_future(), loop.time())
+        self._pending.append(request)
+        self._arrived.set()
+        return await request.future
+
+    async def score_many(self, texts: Sequence[str]) -> list[Score]:
+        """Score many texts concurrently, in input order."""
+        return list(await asyncio.gather(*(self.score(t) for t in texts)))
+
+    def _check_open(self) -> None:
+        if self._worker is None or self._closing:
+            raise ServiceClosed("the scoring service is not running")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await self._next_batch(loop.time)
+            if not batch:
+                if self._closing:
+                    return
+                continue
+            await self._score_batch(loop, batch)
+
+    async def _next_batch(self, now: Callable[[], float]) -> list[_Request]:
+        while not self._pending:
+            if self._closing:
+                return []
+            self._arrived.clear()
+            await self._arrived.wait()
+        # The oldest request's arrival sets the deadline, so texts that queued while the
+        # previous batch ran do not wait again.
+        deadline = self._pending[0].enqueued + self._max_wait
+        while len(self._pending) < self._max_batch and not self._closing:
+            remaining = deadline - now()
+            if remaining <= 0:
+                break
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                break
+        batch: list[_Request] = []
+        while self._pending and len(batch) < self._max_batch:
+            request = self._pending.popleft()
+            if not request.future.done():  # skip callers that gave up (cancelled)
+                batch.append(request)
+        self._room.set()
+        return batch
+
+    async def _score_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
+        texts = [r.text for r in batch]
+        try:
+            scores = await loop.run_in_executor(self._executor, self._scorer.predict, texts)
+        except Exception as exc:  # a failed batch fails its callers, not the service
+            log.exception("scoring a batch of %d texts failed", len(batch))
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(exc)
+            return
+        self.stats.scored += len(batch)
+        self.stats.batches += 1
+        for request, result in zip(batch, scores, strict=True):
+            if not request.future.done():
+                request.future.set_result(result)
