@@ -1,0 +1,154 @@
+"""The `twitch-mood` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, ConfigError, describe_config, load_config, parse_config
+
+log = logging.getLogger("twitch_mood")
+
+DEFAULT_CONFIG = Path("config.yaml")
+TINY_MODEL = "tiny"
+
+
+def resolve_config(path: str | None) -> Config:
+    """An explicit --config must exist; otherwise ./config.yaml if present, else defaults."""
+    if path is not None:
+        return load_config(path)
+    if DEFAULT_CONFIG.is_file():
+        return load_config(DEFAULT_CONFIG)
+    return parse_config(None, source="built-in defaults")
+
+
+def _load_scorer(config: Config, model_path: str | None):
+    from model.scorer import Scorer
+
+    settings = config.model
+    return Scorer.load(model_path or settings.path, device=settings.device,
+                       quantize=settings.quantize, max_length=settings.max_length,
+                       threads=settings.threads)
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    config = resolve_config(args.config)
+    print(describe_config(config), end="")
+    print(f"config OK: {len(config.channels)} channel(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    config = resolve_config(args.config)
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    scorer = _load_scorer(config, args.model)
+    for text, score in zip(texts, scorer.predict(texts), strict=True):
+        if args.json:
+            print(json.dumps({"text": text, **dataclasses.asdict(score)}, ensure_ascii=False))
+        else:
+            print(f"{score.label:<8} {score.value:+.2f}  {text}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from model.bench import BenchSettings, format_report, run_benchmark, sample_messages
+    from model.paths import default_corpus
+
+    config = resolve_config(args.config)
+    corpus = Path(args.corpus) if args.corpus else default_corpus()
+    if not corpus.is_file():
+        raise FileNotFoundError(f"corpus {corpus} not found; pass --corpus FILE (one message a line)")
+    texts = sample_messages(corpus, args.messages, seed=0)
+    settings = BenchSettings(
+        max_batch=config.model.max_batch, max_wait_ms=config.model.max_wait_ms,
+        queue_size=config.model.queue_size, overload=config.model.overload,
+        messages=args.messages, seconds=args.seconds, rates=args.rates,
+    )
+    with tempfile.TemporaryDirectory(prefix="twitch-mood-tiny-") as tmp:
+        model_path = args.model
+        if model_path == TINY_MODEL:
+            from model.tiny import build_tiny_model
+
+            log.info("building the tiny random test model (timings only, labels meaningless)")
+            model_path = str(build_tiny_model(tmp, texts))
+        scorer = _load_scorer(config, model_path)
+        if args.model == TINY_MODEL:
+            scorer.name = "tiny random test model (2 layers x 32)"
+        if not args.json:
+            print(f"benchmarking {scorer.name} on {len(texts)} messages from {corpus} ...",
+                  file=sys.stderr)
+        result = asyncio.run(run_benchmark(scorer, texts, settings))
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
+def _rates(value: str) -> tuple[float, ...]:
+    try:
+        rates = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated rates like 50,200,1000, got {value!r}"
+        ) from None
+    if not rates or any(r <= 0 for r in rates):
+        raise argparse.ArgumentTypeError("rates must be positive")
+    return rates
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH",
+                        help="config file (default: ./config.yaml if present, else built-in defaults)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    parser = argparse.ArgumentParser(prog="twitch-mood", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    config_cmd = sub.add_parser("config", help="configuration tools")
+    config_sub = config_cmd.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", parents=[common],
+                                  help="validate the config and print the effective settings")
+    check.set_defaults(func=cmd_config_check)
+
+    score = sub.add_parser("score", parents=[common],
+                           help="score texts (or stdin lines) and print label and value")
+    score.add_argument("texts", nargs="*", metavar="TEXT")
+    score.add_argument("--model", metavar="PATH",
+                       help="model directory, 'default' or hub name (default: config)")
+    score.add_argument("--json", action="store_true", help="one JSON object per text")
+    score.set_defaults(func=cmd_score)
+
+    bench = sub.add_parser("bench", parents=[common], help="measure scoring throughput and latency")
+    bench.add_argument("--model", metavar="PATH",
+                       help=f"model directory, 'default', or '{TINY_MODEL}' (random 2-layer test model)")
+    bench.add_argument("--corpus", metavar="FILE",
+                       help="messages to score, one per line (default: the shared corpus)")
+    bench.add_argument("--messages", type=int, default=3000,
+                       help="messages per throughput run (default 3000)")
+    bench.add_argument("--seconds", type=float, default=5.0, help="seconds per offered rate (default 5)")
+    bench.add_argument("--rates", type=_rates, default=(50.0, 200.0, 1000.0),
+                       help="offered rates in msg/s (default 50,200,1000)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from model.scorer import ModelLoadError
+
+    try:
+        return args.func(args)
+    except (ConfigError, ModelLoadError, FileNotFoundError, ValueError) as exc:
+        print(f"twitch-mood: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

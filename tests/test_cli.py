@@ -1,0 +1,69 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_config_check_prints_the_effective_config(capsys):
+    assert main(["config", "check", "--config", str(REPO / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert yaml.safe_load(out)["model"]["max_batch"] == 64
+
+
+def test_config_check_reports_a_bad_file_and_fails(tmp_path, capsys):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("mood:\n  min_messages: many\n")
+    assert main(["config", "check", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: mood.min_messages: expected a whole number, found 'many'" in err
+
+
+def test_score_prints_label_and_value_per_text(tiny_model_dir, capsys):
+    assert main(["score", "--model", str(tiny_model_dir), "what a play", "", "KEKW KEKW"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        label, value = line.split()[:2]
+        assert label in {"negative", "neutral", "positive"} and -1 <= float(value) <= 1
+
+
+def test_score_json_has_probabilities(tiny_model_dir, capsys):
+    assert main(["score", "--json", "--model", str(tiny_model_dir), "gg"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["text"] == "gg" and set(row) >= {"label", "negative", "neutral", "positive", "value"}
+
+
+def test_score_with_a_missing_model_names_it(tmp_path, capsys):
+    assert main(["score", "--model", str(tmp_path / "gone"), "hi"]) == 2
+    assert f"model directory {tmp_path / 'gone'} does not exist" in capsys.readouterr().err
+
+
+def test_bench_json_reports_both_modes_and_latency(capsys):
+    args = ["bench", "--model", "tiny", "--messages", "300", "--seconds", "0.5", "--rates", "50,400", "--json"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["batched_msgs_per_s"] > 0 and result["unbatched_msgs_per_s"] > 0
+    assert result["speedup"] == round(result["batched_msgs_per_s"] / result["unbatched_msgs_per_s"], 2)
+    assert set(result["latency_ms"]) == {"50", "400"}
+    for row in result["latency_ms"].values():
+        assert row["completed"] + row["rejected"] == row["sent"] > 0
+        assert 0 < row["p50"] <= row["p95"] <= row["p99"]
+    assert result["machine"]["cpu_count"] >= 1 and result["machine"]["device"].startswith("cpu")
+
+
+def test_bench_with_a_missing_corpus_is_a_clear_error(tmp_path, capsys):
+    assert main(["bench", "--model", "tiny", "--corpus", str(tmp_path / "none.txt")]) == 2
+    assert "none.txt not found" in capsys.readouterr().err
+
+
+def test_python_dash_m_bot_runs_the_cli():
+    done = subprocess.run([sys.executable, "-m", "bot", "config", "check", "--config", str(REPO / "config.yaml")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "config OK" in done.stderr
