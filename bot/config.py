@@ -67,7 +67,7 @@ class ModelConfig:
     quantize: Literal["auto", "on", "off"] = "auto"
     max_length: int = _opt(64, lo=8, hi=512)
     threads: int = _opt(0, lo=0, hi=256)
-    max_batch: int = _opt(64, lo=1, hi=4096)
+    max_batch: int = _opt(256, lo=1, hi=4096)
     max_wait_ms: float = _opt(5.0, lo=0, hi=10_000)
     queue_size: int = _opt(4096, lo=1, hi=1_000_000)
     overload: Literal["reject", "wait"] = "reject"
@@ -285,6 +285,8 @@ class _Builder:
         origin = typing.get_origin(tp)
         ok = False
         if origin is Literal:
+            if isinstance(value, bool) and {"on", "off"} <= set(typing.get_args(tp)):
+                value = "on" if value else "off"  # YAML 1.1 reads a bare on/off as a boolean
             ok = value in typing.get_args(tp)
         elif origin is tuple:
             if isinstance(value, list) and all(isinstance(v, str) for v in value):

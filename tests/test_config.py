@@ -68,6 +68,11 @@ def test_choice_lists_the_allowed_values(tmp_path):
         load_config(write(tmp_path, "model:\n  device: gpu\n"))
 
 
+def test_bare_on_off_is_understood_for_on_off_choices(tmp_path):
+    assert load_config(write(tmp_path, "model:\n  quantize: on\n")).model.quantize == "on"
+    assert load_config(write(tmp_path, "model:\n  quantize: off\n")).model.quantize == "off"
+
+
 def test_number_where_a_string_belongs_says_to_quote_it(tmp_path):
     with pytest.raises(ConfigError, match=r"twitch\.bot_login: expected a string, found 12345 \(int\) \(quote it"):
         load_config(write(tmp_path, "twitch:\n  bot_login: 12345\n"))
