@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Config, ConfigError, describe_config, load_config, parse_config
+from model.errors import ModelLoadError
 
 log = logging.getLogger("twitch_mood")
 
@@ -47,6 +48,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     config = resolve_config(args.config)
+    if not args.texts and sys.stdin.isatty():
+        raise ValueError("give texts to score, or pipe messages in, one per line")
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     scorer = _load_scorer(config, args.model)
     for text, score in zip(texts, scorer.predict(texts), strict=True):
@@ -143,8 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from model.scorer import ModelLoadError
-
     try:
         return args.func(args)
     except (ConfigError, ModelLoadError, FileNotFoundError, ValueError) as exc:

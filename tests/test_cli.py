@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from bot.cli import main
+from bot.config import ModelConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -13,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_config_check_prints_the_effective_config(capsys):
     assert main(["config", "check", "--config", str(REPO / "config.yaml")]) == 0
     out = capsys.readouterr().out
-    assert yaml.safe_load(out)["model"]["max_batch"] == 64
+    assert yaml.safe_load(out)["model"]["max_batch"] == ModelConfig().max_batch
 
 
 def test_config_check_reports_a_bad_file_and_fails(tmp_path, capsys):
