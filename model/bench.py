@@ -147,7 +147,7 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
         "speedup": round(batched / unbatched, 2),
         "latency_ms": latency,
         "messages": len(texts),
-        "model": {"name": scorer.name, "parameters": scorer.parameter_count(),
+        "model": {"name": scorer.name, "parameters": scorer.parameters,
                   "quantized": scorer.quantized, "max_length": scorer.max_length},
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
                     "queue_size": settings.queue_size, "overload": settings.overload},

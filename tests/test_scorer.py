@@ -3,9 +3,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from model import scorer as scorer_module
-from model.scorer import LABELS, ModelLoadError, Score, Scorer, _sub_batches
+from model.scorer import LABELS, ModelLoadError, Score, Scorer, _sub_batches, use_quantization
 from tests.conftest import ODD_TEXTS
 
 
@@ -125,3 +126,10 @@ def test_cuda_request_without_cuda_is_a_clear_error(tiny_model_dir, monkeypatch)
 def test_auto_device_is_cpu_without_cuda(tiny_model_dir, monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     assert Scorer.load(Path(tiny_model_dir), device="auto").device.type == "cpu"
+
+
+def test_quantization_auto_means_int8_on_cpu_only():
+    assert use_quantization("auto", torch.device("cpu"))
+    assert not use_quantization("auto", torch.device("cuda"))
+    assert not use_quantization("on", torch.device("cuda"))
+    assert not use_quantization("off", torch.device("cpu"))
