@@ -193,3 +193,20 @@ def test_invalid_settings_are_refused():
         ScoringService(FakePredictor(), max_batch=1, max_wait_ms=1, queue_size=1, overload="drop")
     with pytest.raises(ValueError, match="max_batch"):
         ScoringService(FakePredictor(), max_batch=0, max_wait_ms=1, queue_size=1, overload="wait")
+
+
+async def test_callers_waiting_for_room_are_told_when_the_service_closes():
+    predictor = FakePredictor(hold=True)
+    svc = service(predictor, max_batch=1, queue_size=2, overload="wait")
+    await svc.start()
+    tasks = [asyncio.create_task(svc.score(f"msg {i}")) for i in range(6)]
+    await wait_until(predictor.started.is_set)
+    await asyncio.sleep(0.01)
+    closing = asyncio.create_task(svc.close())
+    await asyncio.sleep(0.01)
+    predictor.gate.set()
+    await closing
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    scored = [r for r in results if isinstance(r, Score)]
+    refused = [r for r in results if isinstance(r, ServiceClosed)]
+    assert len(scored) == 3 and len(refused) == 3  # one in flight + two queued were drained
