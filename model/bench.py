@@ -104,6 +104,7 @@ async def open_loop_latency(service: ScoringService, texts: Sequence[str], rate:
         "completed": len(latencies),
         "rejected": rejected,
         "achieved_msgs_per_s": round(len(latencies) / elapsed, 1),
+        "mean_batch": round(service.stats.mean_batch(), 1),
         **{f"p{q}": round(percentile(latencies, q) * 1000, 2) for q in (50, 95, 99)},
     }
 
@@ -166,9 +167,9 @@ def format_report(result: dict[str, Any]) -> str:
         f"throughput: batched {result['batched_msgs_per_s']:.0f} msg/s, one-at-a-time "
         f"{result['unbatched_msgs_per_s']:.0f} msg/s, speedup {result['speedup']:.2f}x",
         "latency (open-loop Poisson arrivals, ms):",
-        f"  {'offered':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'done':>6} {'rejected':>8}",
+        f"  {'offered':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'done':>6} {'rejected':>8} {'batch':>6}",
     ]
     for rate, row in result["latency_ms"].items():
         lines.append(f"  {rate + '/s':>8} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f} "
-                     f"{row['completed']:>6} {row['rejected']:>8}")
+                     f"{row['completed']:>6} {row['rejected']:>8} {row['mean_batch']:>6.1f}")
     return "\n".join(lines)

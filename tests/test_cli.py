@@ -55,6 +55,7 @@ def test_bench_json_reports_both_modes_and_latency(capsys):
     for row in result["latency_ms"].values():
         assert row["completed"] + row["rejected"] == row["sent"] > 0
         assert 0 < row["p50"] <= row["p95"] <= row["p99"]
+        assert row["mean_batch"] >= 1
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["device"].startswith("cpu")
 
 
