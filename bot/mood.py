@@ -100,7 +100,12 @@ class MoodTracker:
             self._buckets.append(bucket)
         elif start < bucket.start:  # late arrival: find (or make) its bucket
             bucket = self._bucket_for(start)
-        self._count(bucket, 1, value, value * value, label)
+        bucket.count += 1
+        bucket.total += value
+        bucket.squares += value * value
+        setattr(bucket, label, getattr(bucket, label) + 1)
+        if self._first is None or bucket.start < self._first:
+            self._first = bucket.start
         self._forget(timestamp)
 
     def restore(self, bucket: Bucket) -> None:
@@ -164,14 +169,6 @@ class MoodTracker:
             return Swing(now, base.mean, short.mean, sent=False, reason="cooldown")
         self._last_sent = now
         return Swing(now, base.mean, short.mean, sent=True)
-
-    def _count(self, bucket: Bucket, n: int, total: float, squares: float, label: str) -> None:
-        bucket.count += n
-        bucket.total += total
-        bucket.squares += squares
-        setattr(bucket, label, getattr(bucket, label) + n)
-        if self._first is None or bucket.start < self._first:
-            self._first = bucket.start
 
     def _bucket_for(self, start: float) -> Bucket:
         for index, b in enumerate(self._buckets):
