@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, describe_config, load_config, parse_config
 from model.errors import ModelLoadError
+from training.cli import add_commands as add_training_commands
 
 log = logging.getLogger("twitch_mood")
 
@@ -139,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="offered rates in msg/s (default 50,200,1000)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(func=cmd_bench)
+
+    add_training_commands(sub, common)
     return parser
 
 

@@ -130,7 +130,8 @@ class Scorer:
         try:
             _label_indices(AutoConfig.from_pretrained(source).id2label)  # refuse before loading weights
             tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModelForSequenceClassification.from_pretrained(source)
+            # fp32 on load: shipped weights may be fp16 (CUDA runs fp16 through autocast anyway).
+            model = AutoModelForSequenceClassification.from_pretrained(source, dtype=torch.float32)
         except ModelLoadError:
             raise
         except Exception as exc:

@@ -1,0 +1,142 @@
+"""The training pipeline's pieces, and the whole tokenizer -> MLM -> sentiment -> eval chain on a
+tiny slice of the shared data (2-layer RoBERTa, a handful of steps)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from model.paths import shared_data_dir
+from training.bases import SCRATCH_ROBERTA, ScratchShape
+from training.data import DataError, parse_label, read_labeled
+from training.metrics import classification_report
+from training.mlm import MlmArgs, group_texts, train_mlm, unique_messages
+from training.sentiment import SentimentArgs, class_weight_vector, train_sentiment
+from training.weak import corpus_examples, label_of, weak_label
+
+LEXICON = {"KEKW": 0.6, "BibleThump": -0.5, "Kappa": 0.2, "L": -0.7, "cracked": 0.7}
+TINY = ScratchShape(vocab_size=400, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                    intermediate_size=64)
+
+
+def test_labels_are_read_as_names_or_numbers():
+    assert [parse_label(v) for v in ("negative", "Neutral", " POSITIVE ", "-1", "0", "1")] == [0, 1, 2, 0, 1, 2]
+    with pytest.raises(DataError, match="'great'"):
+        parse_label("great")
+
+
+def test_labeled_csv_with_custom_columns_and_no_split(tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("msg,score\nso good,1\nmeh,0\nawful,-1\n", encoding="utf-8")
+    data = read_labeled(path, text_col="msg", label_col="score")
+    assert data.split("test") == (["so good", "meh", "awful"], [2, 1, 0])
+
+
+def test_missing_column_error_names_the_column_and_the_option(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("message,label\nhi,neutral\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no column 'text'.*--text-col"):
+        read_labeled(path)
+
+
+def test_bad_label_error_names_the_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\nhi,neutral\nyo,happy\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.csv:3: label 'happy'"):
+        read_labeled(path)
+
+
+def test_classification_report_matches_hand_computation():
+    report = classification_report([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0])
+    assert report["n"] == 6
+    assert report["accuracy"] == pytest.approx(4 / 6)
+    assert report["per_class"]["neutral"]["precision"] == pytest.approx(2 / 3)
+    assert report["per_class"]["neutral"]["recall"] == 1.0
+    assert report["per_class"]["negative"]["f1"] == pytest.approx(0.5)
+    assert report["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert report["confusion"]["matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+
+
+def test_group_texts_packs_messages_into_full_blocks():
+    assert group_texts([[0, 5, 2], [0, 6, 7, 2], [0, 8, 2]], 4) == [[0, 5, 2, 0], [6, 7, 2, 0]]
+
+
+def test_unique_messages_are_normalised_and_deduplicated():
+    assert unique_messages(["KEKW KEKW KEKW KEKW KEKW", "KEKW KEKW KEKW", "", "\u200b", "hi"]) == [
+        "KEKW KEKW KEKW", "hi"]
+
+
+def test_weak_label_needs_agreeing_clear_lexicon_hits():
+    assert weak_label("he is cracked KEKW", LEXICON) == 2
+    assert weak_label("L streamer", LEXICON) == 0
+    assert weak_label("KEKW L", LEXICON) is None  # disagreeing hits
+    assert weak_label("Kappa", LEXICON) is None  # too mild
+    assert weak_label("what game is this", LEXICON) is None
+    assert [label_of(v) for v in (-0.6, 0.2, 0.7)] == [0, 1, 2]
+
+
+def test_weak_examples_exclude_labeled_messages_and_balance_polarity():
+    lines = ["KEKW", "so funny KEKW", "lol KEKW", "L", "L bozo", "hello"]
+    texts, labels = corpus_examples(lines, LEXICON, exclude=["L"], limit=4)
+    assert "L" not in texts and "hello" not in texts
+    assert labels.count(0) == 1 and labels.count(2) == 3
+
+
+def test_class_weights_favour_rare_classes():
+    weights = class_weight_vector([1] * 6 + [2] * 3 + [0], "balanced")
+    assert weights[0] > weights[2] > weights[1]
+    assert class_weight_vector([0, 1, 2], "none") is None
+
+
+@pytest.fixture(scope="module")
+def tiny_slice(tmp_path_factory) -> tuple[Path, Path]:
+    """A few hundred corpus lines and a small labeled CSV, derived from the shared data."""
+    data_dir = shared_data_dir()
+    root = tmp_path_factory.mktemp("slice")
+    corpus = root / "corpus.txt"
+    with open(data_dir / "chat_corpus_2025.txt", encoding="utf-8") as handle:
+        corpus.write_text("".join(next(handle) for _ in range(400)), encoding="utf-8")
+    with open(data_dir / "labeled_2025.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    picked = [r for split in ("train", "dev", "test") for r in [x for x in rows if x["split"] == split][:40]]
+    labeled = root / "labeled.csv"
+    with open(labeled, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "text", "label", "split"])
+        writer.writeheader()
+        writer.writerows(picked)
+    return corpus, labeled
+
+
+def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_path, capsys):
+    corpus, labeled = tiny_slice
+    mlm_dir = tmp_path / "mlm"
+    mlm = train_mlm(MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=mlm_dir, steps=30, batch_size=8,
+                            block_size=32, learning_rate=1e-3, scratch=TINY))
+    assert (mlm_dir / "tokenizer.json").is_file() and (mlm_dir / "model.safetensors").is_file()
+    assert mlm["held_out_loss"]["after"] < mlm["held_out_loss"]["before"]
+
+    clf_dir = tmp_path / "clf"
+    report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
+                                           batch_size=16, learning_rate=1e-3))
+    saved = json.loads((clf_dir / "training_report.json").read_text())
+    assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
+    assert set(saved["metrics"]) == {"dev", "test"}
+    assert 0.0 <= report["metrics"]["test"]["macro_f1"] <= 1.0
+    assert len(saved["data"]["sha256"]) == 64 and saved["duration_s"] > 0
+
+    capsys.readouterr()  # Trainer's own progress lines
+    assert main(["eval", "--data", str(labeled), "--model", str(clf_dir), "--split", "test", "--quantize", "off", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 40
+    assert result["accuracy"] == pytest.approx(report["metrics"]["test"]["accuracy"], abs=0.03)
+    assert {"macro_f1", "per_class", "confusion"} <= set(result)
+
+
+def test_eval_reports_a_missing_data_file(capsys):
+    capsys.readouterr()  # Trainer's own progress lines
+    assert main(["eval", "--data", "/nonexistent/labels.csv", "--model", "x"]) == 2
+    assert "labeled data /nonexistent/labels.csv does not exist" in capsys.readouterr().err

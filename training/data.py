@@ -1,0 +1,94 @@
+"""Corpus and labeled-set loading for training and evaluation.
+
+A labeled CSV needs a text column and a label column; labels are `negative/neutral/positive`
+(any case) or `-1/0/1`. An optional split column (`train/dev/test`) selects rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LABELS = ("negative", "neutral", "positive")
+_LABEL_ALIASES = {"-1": 0, "0": 1, "1": 2, "+1": 2, "negative": 0, "neutral": 1, "positive": 2}
+
+
+class DataError(ValueError):
+    """A data file that cannot be used, with the file and the reason."""
+
+
+@dataclass
+class LabeledSet:
+    """Texts with label ids (0 negative, 1 neutral, 2 positive), per split."""
+
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, list[int]] = field(default_factory=dict)
+
+    def split(self, name: str) -> tuple[list[str], list[int]]:
+        return self.texts.get(name, []), self.labels.get(name, [])
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(texts) for name, texts in self.texts.items()}
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_corpus(path: str | Path, limit: int | None = None) -> list[str]:
+    """Non-empty lines of a text file, one message per line."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"corpus {path} does not exist")
+    lines: list[str] = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            line = line.strip()
+            if line:
+                lines.append(line)
+                if limit is not None and len(lines) >= limit:
+                    break
+    if not lines:
+        raise DataError(f"corpus {path} has no messages")
+    return lines
+
+
+def parse_label(value: str) -> int:
+    """`negative/neutral/positive` or `-1/0/1` -> 0/1/2."""
+    try:
+        return _LABEL_ALIASES[value.strip().lower()]
+    except KeyError:
+        raise DataError(f"label {value!r} is not one of negative/neutral/positive or -1/0/1") from None
+
+
+def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "label",
+                 split_col: str = "split", default_split: str = "test") -> LabeledSet:
+    """Read a labeled CSV. Rows without a split column value go to `default_split`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"labeled data {path} does not exist")
+    result = LabeledSet()
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        for needed, option in ((text_col, "--text-col"), (label_col, "--label-col")):
+            if needed not in columns:
+                raise DataError(f"{path}: no column {needed!r} (columns: {', '.join(columns) or 'none'}); "
+                                f"choose one with {option}")
+        for line_no, row in enumerate(reader, start=2):
+            try:
+                label = parse_label(row[label_col] or "")
+            except DataError as exc:
+                raise DataError(f"{path}:{line_no}: {exc}") from None
+            split = (row.get(split_col) or default_split).strip() or default_split
+            result.texts.setdefault(split, []).append(row[text_col] or "")
+            result.labels.setdefault(split, []).append(label)
+    if not result.texts:
+        raise DataError(f"{path} has no labeled rows")
+    return result

@@ -1,0 +1,158 @@
+"""Masked-language-model domain adaptation on unlabeled chat (after HF run_mlm.py).
+
+Messages are normalised exactly as at scoring time, de-duplicated, tokenised, concatenated and
+cut into fixed-length blocks (run_mlm's `group_texts`), so one step sees many short messages.
+Masking is dynamic (a fresh mask per batch). The held-out masked-LM loss is measured before and
+after training on the same blocks with the same masks, so "the loss fell" is a fair comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.text import normalize
+from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
+from training.data import file_sha256, read_corpus
+from training.report import hardware, write_json
+
+log = logging.getLogger(__name__)
+HELD_OUT_BLOCKS = 200
+
+
+@dataclass
+class MlmArgs:
+    """Arguments of `twitch-mood train mlm`."""
+
+    base: str
+    corpus: Path
+    out: Path
+    steps: int = 1200
+    batch_size: int = 32
+    block_size: int = 64
+    learning_rate: float = 1e-4
+    mlm_probability: float = 0.15
+    warmup_ratio: float = 0.06
+    seed: int = 0
+    limit: int | None = None  # read at most this many corpus lines (tests, quick runs)
+    scratch: ScratchShape = field(default_factory=ScratchShape)
+
+
+class BlockDataset(torch.utils.data.Dataset):
+    """Fixed-length token blocks for the MLM collator."""
+
+    def __init__(self, blocks: list[list[int]]) -> None:
+        self.blocks = blocks
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def __getitem__(self, i: int) -> dict[str, list[int]]:
+        return {"input_ids": self.blocks[i]}
+
+
+def unique_messages(lines: list[str]) -> list[str]:
+    """Normalised, non-empty messages, each once, in first-seen order (spam would dominate)."""
+    return list(dict.fromkeys(t for t in (normalize(line) for line in lines) if t))
+
+
+def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]]:
+    """Concatenate tokenised messages (with their special tokens) and cut full blocks."""
+    flat = [token for tokens in token_lists for token in tokens]
+    usable = len(flat) // block_size * block_size
+    return [flat[i:i + block_size] for i in range(0, usable, block_size)]
+
+
+def load_base(args: MlmArgs, texts: list[str]) -> tuple[Any, Any]:
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    if args.base == SCRATCH_ROBERTA:
+        tokenizer = train_bpe_tokenizer(texts, args.out, args.scratch.vocab_size)
+        return tokenizer, scratch_roberta(tokenizer, args.scratch)
+    source = resolve_base(args.base)
+    return AutoTokenizer.from_pretrained(source), AutoModelForMaskedLM.from_pretrained(source)
+
+
+@torch.no_grad()
+def masked_lm_loss(model: Any, tokenizer: Any, blocks: list[list[int]], seed: int,
+                   mlm_probability: float, batch_size: int = 32) -> float:
+    """Mean masked-LM loss over `blocks` with masks drawn from `seed` (same masks every call)."""
+    from transformers import DataCollatorForLanguageModeling
+
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability, seed=seed)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, batches = 0.0, 0
+    for start in range(0, len(blocks), batch_size):
+        batch = collator([{"input_ids": b} for b in blocks[start:start + batch_size]])
+        batch = {k: v.to(device) for k, v in batch.items()}
+        total += model(**batch).loss.item()
+        batches += 1
+    model.train(was_training)
+    return total / max(batches, 1)
+
+
+def train_mlm(args: MlmArgs) -> dict[str, Any]:
+    """Run MLM adaptation; save model, tokenizer and `mlm_report.json` in `args.out`."""
+    from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
+
+    started = time.monotonic()
+    set_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    texts = unique_messages(read_corpus(args.corpus, args.limit))
+    tokenizer, model = load_base(args, texts)
+    encoded = tokenizer(texts, truncation=True, max_length=args.block_size)["input_ids"]
+    blocks = group_texts(encoded, args.block_size)
+    held_out_count = min(HELD_OUT_BLOCKS, max(1, len(blocks) // 20))
+    if len(blocks) <= held_out_count:
+        raise ValueError(f"corpus {args.corpus} gives only {len(blocks)} blocks of {args.block_size} tokens")
+    # Every 20th block is held out, spread over the whole corpus.
+    held_out = blocks[::20][:held_out_count]
+    held_ids = set(range(0, 20 * held_out_count, 20))
+    train_blocks = [b for i, b in enumerate(blocks) if i not in held_ids]
+    log.info("MLM: %d messages -> %d blocks of %d tokens (%d held out)", len(texts), len(blocks),
+             args.block_size, len(held_out))
+
+    scratch_dir = Path(tempfile.mkdtemp(prefix="twitch-mood-mlm-"))  # Trainer wants an output_dir
+    loss_before = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)
+    training_args = TrainingArguments(
+        output_dir=str(scratch_dir), max_steps=args.steps,
+        per_device_train_batch_size=args.batch_size, learning_rate=args.learning_rate,
+        warmup_steps=math.ceil(args.steps * args.warmup_ratio), weight_decay=0.01,
+        logging_steps=max(1, args.steps // 20), save_strategy="no", report_to=[], seed=args.seed,
+        fp16=torch.cuda.is_available(), disable_tqdm=True, dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=args.mlm_probability)
+    trainer = Trainer(model=model, args=training_args, train_dataset=BlockDataset(train_blocks),
+                      data_collator=collator)
+    trainer.train()
+    loss_after = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)
+    shutil.rmtree(scratch_dir, ignore_errors=True)
+
+    model.save_pretrained(str(args.out))
+    tokenizer.save_pretrained(str(args.out))
+    report = {
+        "stage": "mlm",
+        "base": args.base,
+        "corpus": {"path": str(args.corpus), "sha256": file_sha256(args.corpus),
+                   "unique_messages": len(texts), "blocks": len(blocks)},
+        "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out")
+                            and (k != "scratch" or args.base == SCRATCH_ROBERTA)},
+        "held_out_loss": {"before": loss_before, "after": loss_after},
+        "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
+        "duration_s": round(time.monotonic() - started, 1),
+        "hardware": hardware(),
+    }
+    write_json(args.out / "mlm_report.json", report)
+    log.info("MLM: held-out loss %.3f -> %.3f in %.0f s", loss_before, loss_after, report["duration_s"])
+    return report

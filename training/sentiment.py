@@ -1,0 +1,207 @@
+"""Fine-tune a 3-class sentiment classifier (negative, neutral, positive) with Trainer.
+
+Training rows come from the labeled CSV's train split, optionally joined by lexicon-labeled
+examples (`training/weak.py`). Each epoch is evaluated on the dev split; the best epoch by dev
+macro-F1 is kept and training stops early when dev stops improving. The saved directory loads
+with `from_pretrained` and carries `training_report.json`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.text import normalize
+from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
+from training.data import LABELS, DataError, file_sha256, read_corpus, read_labeled
+from training.metrics import classification_report
+from training.report import hardware, write_json
+from training.weak import corpus_examples, read_lexicon, token_examples
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SentimentArgs:
+    """Arguments of `twitch-mood train sentiment`."""
+
+    base: str
+    data: Path
+    out: Path
+    text_col: str = "text"
+    label_col: str = "label"
+    split_col: str = "split"
+    epochs: int = 8
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    max_length: int = 64
+    patience: int = 2
+    class_weights: str = "none"  # none | balanced | sqrt
+    lexicon: Path | None = None  # emote lexicon for distant supervision
+    lexicon_tokens: bool = False  # add each lexicon token alone as an example
+    weak_corpus: Path | None = None  # unlabeled corpus for lexicon-labeled examples
+    weak_limit: int = 0
+    corpus: Path | None = None  # scratch:roberta trains its tokenizer here
+    seed: int = 0
+
+
+class EncodedSet(torch.utils.data.Dataset):
+    """Tokenised texts with labels for Trainer."""
+
+    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int) -> None:
+        self.encoded = tokenizer([normalize(t) for t in texts], truncation=True, max_length=max_length)
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"input_ids": self.encoded["input_ids"][i],
+                "attention_mask": self.encoded["attention_mask"][i], "labels": self.labels[i]}
+
+
+def class_weight_vector(labels: list[int], mode: str) -> torch.Tensor | None:
+    """Inverse-frequency weights (`balanced`), their square root (`sqrt`), or None."""
+    if mode == "none":
+        return None
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
+    weights = len(labels) / (len(LABELS) * np.maximum(counts, 1))
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    elif mode != "balanced":
+        raise ValueError(f"class_weights must be none, balanced or sqrt, got {mode!r}")
+    return torch.tensor(weights, dtype=torch.float)
+
+
+def load_classifier(args: SentimentArgs) -> tuple[Any, Any]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    label2id = {name: i for i, name in enumerate(LABELS)}
+    id2label = dict(enumerate(LABELS))
+    if args.base == SCRATCH_ROBERTA:
+        if args.corpus is None:
+            raise DataError("base scratch:roberta needs --corpus to train its tokenizer on")
+        from transformers import RobertaForSequenceClassification
+
+        texts = list(dict.fromkeys(normalize(t) for t in read_corpus(args.corpus)))
+        tokenizer = train_bpe_tokenizer(texts, args.out, ScratchShape.vocab_size)
+        config = scratch_roberta(tokenizer, ScratchShape()).config
+        config.update({"num_labels": 3, "id2label": id2label, "label2id": label2id})
+        return tokenizer, RobertaForSequenceClassification(config)
+    source = resolve_base(args.base)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        source, num_labels=3, id2label=id2label, label2id=label2id)
+    return tokenizer, model
+
+
+def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[int], dict[str, int]]:
+    texts, labels = (list(x) for x in data.split("train"))
+    added = {"labeled": len(texts)}
+    if args.lexicon is not None and (args.lexicon_tokens or args.weak_limit):
+        lexicon = read_lexicon(args.lexicon)
+        if args.lexicon_tokens:
+            extra_texts, extra_labels = token_examples(lexicon)
+            texts += extra_texts
+            labels += extra_labels
+            added["lexicon_tokens"] = len(extra_texts)
+        if args.weak_limit and args.weak_corpus is not None:
+            every_labeled = [t for split in data.texts.values() for t in split]
+            extra_texts, extra_labels = corpus_examples(
+                read_corpus(args.weak_corpus), lexicon, every_labeled, args.weak_limit, args.seed)
+            texts += extra_texts
+            labels += extra_labels
+            added["weak_corpus"] = len(extra_texts)
+    return texts, labels, added
+
+
+def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
+    """Fine-tune, keep the best dev epoch, save model + tokenizer + training_report.json."""
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    started = time.monotonic()
+    set_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = read_labeled(args.data, text_col=args.text_col, label_col=args.label_col,
+                        split_col=args.split_col)
+    for needed in ("train", "dev"):
+        if not data.split(needed)[0]:
+            raise DataError(f"{args.data}: no rows in the {needed!r} split (column {args.split_col!r})")
+    tokenizer, model = load_classifier(args)
+    texts, labels, sources = training_examples(args, data)
+    train_set = EncodedSet(tokenizer, texts, labels, args.max_length)
+    dev_set = EncodedSet(tokenizer, *data.split("dev"), args.max_length)
+    weights = class_weight_vector(labels, args.class_weights)
+
+    def compute_metrics(prediction: Any) -> dict[str, float]:
+        report = classification_report(list(prediction.label_ids), list(prediction.predictions.argmax(-1)))
+        return {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]}
+
+    def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
+        logits = outputs["logits"]
+        return torch.nn.functional.cross_entropy(
+            logits, labels, weight=None if weights is None else weights.to(logits.device))
+
+    steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
+    checkpoints = Path(tempfile.mkdtemp(prefix="twitch-mood-sentiment-"))
+    training_args = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=128,
+        learning_rate=args.learning_rate, warmup_steps=math.ceil(0.1 * steps_per_epoch * args.epochs),
+        weight_decay=0.01,
+        eval_strategy="epoch", save_strategy="epoch", save_total_limit=1,
+        load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
+        logging_strategy="epoch", report_to=[], seed=args.seed, fp16=torch.cuda.is_available(),
+        disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
+    )
+    trainer = Trainer(
+        model=model, args=training_args, train_dataset=train_set, eval_dataset=dev_set,
+        data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
+        compute_loss_func=compute_loss,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)],
+    )
+    trainer.train()
+    shutil.rmtree(checkpoints, ignore_errors=True)
+
+    metrics = {}
+    for split in ("dev", "test"):
+        split_texts, split_labels = data.split(split)
+        if split_texts:
+            output = trainer.predict(EncodedSet(tokenizer, split_texts, split_labels, args.max_length))
+            metrics[split] = classification_report(split_labels, list(output.predictions.argmax(-1)))
+    model.save_pretrained(str(args.out))
+    tokenizer.save_pretrained(str(args.out))
+    report = {
+        "stage": "sentiment",
+        "base": args.base,
+        "data": {"path": str(args.data), "sha256": file_sha256(args.data), "splits": data.sizes(),
+                 "training_examples": sources},
+        "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
+        "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
+                            if k not in ("data", "out")},
+        "best_epoch_dev_macro_f1": trainer.state.best_metric,
+        "epochs_run": trainer.state.epoch,
+        "dev_log": [{"epoch": e["epoch"], "macro_f1": round(e["eval_macro_f1"], 4)}
+                    for e in trainer.state.log_history if "eval_macro_f1" in e],
+        "metrics": metrics,
+        "duration_s": round(time.monotonic() - started, 1),
+        "hardware": hardware(),
+    }
+    write_json(args.out / "training_report.json", report)
+    log.info("sentiment: dev macro-F1 %.3f in %.0f s", metrics["dev"]["macro_f1"], report["duration_s"])
+    return report
