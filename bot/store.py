@@ -1,0 +1,221 @@
+"""SQLite persistence (aiosqlite, WAL): per-minute mood aggregates, alerts, channel settings.
+
+Scored messages are summed in memory (`record`) and written by `flush` in one transaction, on a
+timer and at shutdown, never one transaction per message. A flush that fails keeps its rows
+pending for the next one, so nothing is lost to a locked database. Raw text is stored only
+with `keep_messages`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.mood import Bucket, Swing
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE minute_stats (
+        channel TEXT NOT NULL, minute INTEGER NOT NULL,
+        count INTEGER NOT NULL, total REAL NOT NULL, squares REAL NOT NULL,
+        negative INTEGER NOT NULL, neutral INTEGER NOT NULL, positive INTEGER NOT NULL,
+        PRIMARY KEY (channel, minute)
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY, channel TEXT NOT NULL, at REAL NOT NULL,
+        before REAL NOT NULL, after REAL NOT NULL, sent INTEGER NOT NULL, reason TEXT NOT NULL
+    );
+    CREATE INDEX alerts_channel_at ON alerts (channel, at);
+    CREATE TABLE channel_settings (
+        channel TEXT PRIMARY KEY, alerts_enabled INTEGER NOT NULL,
+        changed_by TEXT NOT NULL, changed_at REAL NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY, channel TEXT NOT NULL, at REAL NOT NULL, user TEXT NOT NULL,
+        text TEXT NOT NULL, value REAL NOT NULL, label TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+_UPSERT_MINUTE = """
+    INSERT INTO minute_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (channel, minute) DO UPDATE SET
+        count = count + excluded.count, total = total + excluded.total,
+        squares = squares + excluded.squares, negative = negative + excluded.negative,
+        neutral = neutral + excluded.neutral, positive = positive + excluded.positive
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSetting:
+    """Whether swing alerts are on in a channel, and who changed that when."""
+
+    alerts_enabled: bool
+    changed_by: str
+    changed_at: float
+
+
+class Store:
+    """The bot's database. `await open()` (or `async with`) before use, `await close()` after."""
+
+    def __init__(self, path: str | Path, *, keep_messages: bool = False) -> None:
+        self.path = Path(path)
+        self.keep_messages = keep_messages
+        self._db: aiosqlite.Connection | None = None
+        self._minutes: dict[tuple[str, int], Bucket] = {}
+        self._messages: list[tuple[str, float, str, str, float, str]] = []
+        self._alerts: list[tuple[str, float, float, float, int, str]] = []
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open (creating or migrating) the database in WAL mode."""
+        if self.path.parent != Path():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._migrate()
+
+    async def close(self) -> None:
+        """Flush what is pending, then close."""
+        if self._db is None:
+            return
+        try:
+            await self.flush()
+        finally:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("Store is not open")
+        return self._db
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has schema version {version}, newer than this "
+                               f"twitch-mood ({SCHEMA_VERSION}); upgrade twitch-mood")
+        for number in range(version, SCHEMA_VERSION):
+            script = f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
+            await self.db.executescript(script)
+            log.info("database %s migrated to schema version %d", self.path, number + 1)
+
+    # -- buffered writes -------------------------------------------------------------------
+
+    def record(self, channel: str, timestamp: float, value: float, label: str,
+               user: str = "", text: str = "") -> None:
+        """Count one scored message (in memory until the next flush)."""
+        minute = int(timestamp // 60)
+        bucket = self._minutes.get((channel, minute))
+        if bucket is None:
+            bucket = self._minutes[(channel, minute)] = Bucket(start=minute * 60.0, length=60.0)
+        bucket.count += 1
+        bucket.total += value
+        bucket.squares += value * value
+        setattr(bucket, label, getattr(bucket, label) + 1)
+        if self.keep_messages:
+            self._messages.append((channel, timestamp, user, text, value, label))
+
+    def record_alert(self, channel: str, swing: Swing) -> None:
+        """Remember an alert, sent or suppressed with its reason."""
+        self._alerts.append((channel, swing.at, swing.before, swing.after, int(swing.sent), swing.reason))
+
+    @property
+    def pending(self) -> int:
+        """Messages counted but not yet written."""
+        return sum(b.count for b in self._minutes.values())
+
+    async def flush(self) -> int:
+        """Write everything pending in one transaction; return the number of messages written."""
+        if not (self._minutes or self._messages or self._alerts):
+            return 0
+        minutes, messages, alerts = self._minutes, self._messages, self._alerts
+        self._minutes, self._messages, self._alerts = {}, [], []
+        rows = [(channel, minute, b.count, b.total, b.squares, b.negative, b.neutral, b.positive)
+                for (channel, minute), b in minutes.items()]
+        try:
+            await self.db.executemany(_UPSERT_MINUTE, rows)
+            await self.db.executemany(
+                "INSERT INTO messages (channel, at, user, text, value, label) VALUES (?, ?, ?, ?, ?, ?)",
+                messages)
+            await self.db.executemany(
+                "INSERT INTO alerts (channel, at, before, after, sent, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                alerts)
+            await self.db.commit()
+        except Exception:
+            await self.db.rollback()
+            self._requeue(minutes, messages, alerts)
+            raise
+        return sum(b.count for b in minutes.values())
+
+    def _requeue(self, minutes: dict[tuple[str, int], Bucket], messages: list[Any],
+                 alerts: list[Any]) -> None:
+        for key, old in minutes.items():
+            new = self._minutes.get(key)
+            if new is None:
+                self._minutes[key] = old
+            else:
+                for name in ("count", "total", "squares", "negative", "neutral", "positive"):
+                    setattr(new, name, getattr(new, name) + getattr(old, name))
+        self._messages[:0] = messages
+        self._alerts[:0] = alerts
+
+    # -- settings (written at once: a moderator's change must survive a crash) -------------
+
+    async def set_alerts_enabled(self, channel: str, enabled: bool, changed_by: str,
+                                 changed_at: float | None = None) -> None:
+        await self.db.execute(
+            "INSERT INTO channel_settings VALUES (?, ?, ?, ?) ON CONFLICT (channel) DO UPDATE SET "
+            "alerts_enabled = excluded.alerts_enabled, changed_by = excluded.changed_by, "
+            "changed_at = excluded.changed_at",
+            (channel, int(enabled), changed_by, time.time() if changed_at is None else changed_at))
+        await self.db.commit()
+
+    async def channel_setting(self, channel: str) -> ChannelSetting | None:
+        async with self.db.execute(
+                "SELECT alerts_enabled, changed_by, changed_at FROM channel_settings WHERE channel = ?",
+                (channel,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else ChannelSetting(bool(row[0]), row[1], row[2])
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def minute_buckets(self, channel: str, since: float) -> list[Bucket]:
+        """Stored per-minute aggregates from `since` on, oldest first (to restore a tracker)."""
+        async with self.db.execute(
+                "SELECT minute, count, total, squares, negative, neutral, positive FROM minute_stats "
+                "WHERE channel = ? AND minute >= ? ORDER BY minute", (channel, int(since // 60))) as cursor:
+            rows = await cursor.fetchall()
+        return [Bucket(start=r[0] * 60.0, length=60.0, count=r[1], total=r[2], squares=r[3],
+                       negative=r[4], neutral=r[5], positive=r[6]) for r in rows]
+
+    async def message_count(self, channel: str) -> int:
+        """Messages written for a channel (pending ones not included)."""
+        async with self.db.execute("SELECT COALESCE(SUM(count), 0) FROM minute_stats WHERE channel = ?",
+                                   (channel,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def alerts(self, channel: str) -> list[Swing]:
+        async with self.db.execute("SELECT at, before, after, sent, reason FROM alerts WHERE channel = ? "
+                                   "ORDER BY at", (channel,)) as cursor:
+            rows = await cursor.fetchall()
+        return [Swing(at=r[0], before=r[1], after=r[2], sent=bool(r[3]), reason=r[4]) for r in rows]
