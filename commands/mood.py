@@ -1,0 +1,51 @@
+"""`!mood`: the reporting window's mood, its label shares, message count and trend."""
+
+from __future__ import annotations
+
+from commands.base import BotView, Command, Invocation
+
+# Mean value at or beyond which the window is called positive / negative.
+LEANING = 0.15
+WORDS = {"positive": ("positive", "😄"), "neutral": ("neutral", "😐"), "negative": ("negative", "😠")}
+STEADY = 0.05  # a change of the mean smaller than this is "steady"
+
+
+def mood_word(value: float) -> tuple[str, str]:
+    """The word and emoji for a mean value in [-1, 1]."""
+    if value >= LEANING:
+        return WORDS["positive"]
+    if value <= -LEANING:
+        return WORDS["negative"]
+    return WORDS["neutral"]
+
+
+def trend_text(current: float, previous: float | None, minutes: str) -> str:
+    if previous is None:
+        return f"no earlier {minutes} min to compare"
+    change = current - previous
+    if abs(change) < STEADY:
+        return f"steady vs the {minutes} min before"
+    direction = "up" if change > 0 else "down"
+    return f"{direction} {change:+.2f} vs the {minutes} min before"
+
+
+def format_minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f}" if minutes == int(minutes) else f"{minutes:.1f}"
+
+
+async def handle(call: Invocation, bot: BotView) -> str:
+    settings = bot.settings(call.channel)
+    replies = settings.replies
+    current, previous = bot.tracker(call.channel).report(call.now)
+    if current.count < settings.min_messages:
+        return replies.mood_too_few.format(count=current.count, min_messages=settings.min_messages)
+    minutes = format_minutes(settings.report_window_s)
+    word, emoji = mood_word(current.mean)
+    before = previous.mean if previous.count >= settings.min_messages else None
+    return replies.mood.format(word=word, emoji=emoji, value=current.mean, positive=current.positive,
+                               neutral=current.neutral, negative=current.negative, count=current.count,
+                               minutes=minutes, trend=trend_text(current.mean, before, minutes))
+
+
+COMMAND = Command("mood", handle, help="the chat's mood over the last minutes")
