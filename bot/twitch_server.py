@@ -1,0 +1,376 @@
+"""A local Twitch-compatible server for the demo, end-to-end tests and the load benchmark.
+
+It speaks what twitchAPI uses: IRC over WebSocket at `/irc` (CAP, PASS/NICK, the welcome,
+JOIN with ROOMSTATE/USERSTATE/353/366, PRIVMSG with IRCv3 tags, PING/PONG, PART) and the HTTP
+calls `/oauth2/validate`, `/oauth2/token` (refresh and device flow), `/oauth2/device` and
+`/helix/users`. It runs on its own thread and event loop (twitchAPI's `Chat.start()` blocks
+the thread that calls it), records every line the bot sends, and lets a test or the demo say
+things in a channel as any viewer or moderator, replay a chat log, drop connections or refuse
+new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+HOST = "127.0.0.1"
+SCOPES = ["chat:read", "chat:edit"]
+TOKEN_LIFETIME_S = 14_400
+_TAG_ESCAPES = str.maketrans({";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"})
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A PRIVMSG the bot sent."""
+
+    channel: str
+    text: str
+    at: float
+
+
+@dataclass
+class _Client:
+    ws: web.WebSocketResponse
+    nick: str = ""
+    token: str = ""
+    channels: set[str] = field(default_factory=set)
+
+
+def _channel(name: str) -> str:
+    return name.lstrip("#").lower()
+
+
+class LocalTwitchServer:
+    """Start with `start()` (returns once listening), stop with `stop()`. Thread-safe controls."""
+
+    def __init__(self, *, bot_login: str = "moodbot", client_id: str = "local-client-id",
+                 port: int = 0, ping_interval_s: float = 60.0) -> None:
+        self.bot_login = bot_login.lower()
+        self.client_id = client_id
+        self.ping_interval_s = ping_interval_s
+        self.access_token = secrets.token_hex(15)
+        self.refresh_token = secrets.token_hex(20)
+        self.sent: list[SentMessage] = []
+        self.connections = 0
+        self.refuse_connections = False
+        self._port = port
+        self._clients: list[_Client] = []
+        self._device_codes: dict[str, int] = {}
+        self._ids = itertools.count(100_000)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> LocalTwitchServer:
+        ready: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="local-twitch", daemon=True)
+        self._thread.start()
+        ready.result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._loop = None
+
+    def __enter__(self) -> LocalTwitchServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def chat_url(self) -> str:
+        return f"ws://{HOST}:{self._port}/irc"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self._port}/helix/"
+
+    @property
+    def auth_url(self) -> str:
+        return f"http://{HOST}:{self._port}/oauth2/"
+
+    def _run(self, ready: Future[None]) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._listen())
+        except BaseException as exc:  # report a failed start to start()
+            ready.set_exception(exc)
+            return
+        ready.set_result(None)
+        self._loop.create_task(self._ping_forever())
+        self._loop.run_forever()
+        self._loop.close()
+
+    async def _listen(self) -> None:
+        app = web.Application()
+        app.router.add_get("/irc", self._irc)
+        app.router.add_get("/oauth2/validate", self._validate)
+        app.router.add_post("/oauth2/token", self._token)
+        app.router.add_post("/oauth2/device", self._device)
+        app.router.add_get("/helix/users", self._users)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, self._port)
+        await site.start()
+        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _shutdown(self) -> None:
+        for client in list(self._clients):
+            await client.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    def _call(self, coro: Any, timeout: float = 30) -> Any:
+        if self._loop is None:
+            raise RuntimeError("server is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    # -- controls (call from any thread) ------------------------------------------------------
+
+    def say(self, channel: str, user: str, text: str, *, mod: bool = False, broadcaster: bool = False,
+            sent_at: float | None = None) -> None:
+        """Deliver a chat message from `user` to every client in `channel`."""
+        self._call(self._say(_channel(channel), user, text, mod, broadcaster, sent_at))
+
+    def replay(self, channel: str, lines: Iterable[tuple[str, str]], rate: float,
+               on_line: Callable[[int], None] | None = None) -> Future[int]:
+        """Send (user, text) lines at `rate` per second; the future gives the number sent."""
+        if self._loop is None:
+            raise RuntimeError("server is not running")
+        coro = self._replay(_channel(channel), list(lines), rate, on_line)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def drop_connections(self) -> int:
+        """Close every client's WebSocket (as a Twitch restart would); return how many."""
+        return self._call(self._drop())
+
+    def joined(self, channel: str) -> bool:
+        with self._lock:
+            return any(_channel(channel) in c.channels for c in self._clients)
+
+    def sent_texts(self, channel: str | None = None) -> list[str]:
+        with self._lock:
+            return [m.text for m in self.sent if channel is None or m.channel == _channel(channel)]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Poll `predicate` until it is true or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+    # -- IRC -----------------------------------------------------------------------------------
+
+    async def _irc(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_connections:
+            raise web.HTTPServiceUnavailable(text="refusing connections")
+        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        client = _Client(ws)
+        with self._lock:
+            self._clients.append(client)
+            self.connections += 1
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    break
+                for line in message.data.split("\r\n"):
+                    if line:
+                        await self._command(client, line)
+        finally:
+            with self._lock:
+                self._clients.remove(client)
+        return ws
+
+    async def _send(self, client: _Client, *lines: str) -> None:
+        if not client.ws.closed:
+            await client.ws.send_str("\r\n".join(lines) + "\r\n")
+
+    async def _command(self, client: _Client, line: str) -> None:
+        verb, _, rest = line.partition(" ")
+        verb = verb.upper()
+        nick = client.nick
+        prefix = f":{nick}!{nick}@{nick}.tmi.twitch.tv"
+        if verb == "CAP":
+            caps = rest.partition(":")[2]
+            await self._send(client, f":tmi.twitch.tv CAP * ACK :{caps}")
+        elif verb == "PASS":
+            client.token = rest.removeprefix("oauth:").strip()
+        elif verb == "NICK":
+            await self._welcome(client, rest.strip().lower())
+        elif verb == "PING":
+            await self._send(client, f":tmi.twitch.tv PONG tmi.twitch.tv {rest}")
+        elif verb == "JOIN":
+            for name in rest.split(","):
+                await self._join(client, _channel(name.strip()))
+        elif verb == "PART":
+            for name in rest.split(","):
+                client.channels.discard(_channel(name.strip()))
+                await self._send(client, f"{prefix} PART #{_channel(name.strip())}")
+        elif verb == "PRIVMSG":
+            target, _, text = rest.partition(" :")
+            with self._lock:
+                self.sent.append(SentMessage(_channel(target), text, time.time()))
+
+    async def _welcome(self, client: _Client, nick: str) -> None:
+        if client.token != self.access_token:
+            await self._send(client, ":tmi.twitch.tv NOTICE * :Login authentication failed")
+            await client.ws.close()
+            return
+        client.nick = nick
+        host = ":tmi.twitch.tv"
+        await self._send(
+            client, f"{host} 001 {nick} :Welcome, GLHF!", f"{host} 002 {nick} :Your host is tmi.twitch.tv",
+            f"{host} 003 {nick} :This server is rather new", f"{host} 004 {nick} :-",
+            f"{host} 375 {nick} :-", f"{host} 372 {nick} :You are in a maze of twisty passages, all alike.",
+            f"{host} 376 {nick} :>",
+            f"@badge-info=;badges=;color=;display-name={nick};emote-sets=0;user-id=1000;user-type= "
+            f"{host} GLOBALUSERSTATE",
+        )
+
+    async def _join(self, client: _Client, channel: str) -> None:
+        nick = client.nick
+        client.channels.add(channel)
+        host = ":tmi.twitch.tv"
+        await self._send(
+            client, f":{nick}!{nick}@{nick}.tmi.twitch.tv JOIN #{channel}",
+            f"@emote-only=0;followers-only=-1;r9k=0;room-id={self._room_id(channel)};slow=0;subs-only=0 "
+            f"{host} ROOMSTATE #{channel}",
+            f"@badge-info=;badges=;color=;display-name={nick};emote-sets=0;mod=0;subscriber=0;user-type= "
+            f"{host} USERSTATE #{channel}",
+            f":{nick}.tmi.twitch.tv 353 {nick} = #{channel} :{nick}",
+            f":{nick}.tmi.twitch.tv 366 {nick} #{channel} :End of /NAMES list",
+        )
+
+    @staticmethod
+    def _room_id(channel: str) -> int:
+        return 10_000 + sum(map(ord, channel))
+
+    def _privmsg(self, channel: str, user: str, text: str, mod: bool, broadcaster: bool,
+                 sent_at: float | None) -> str:
+        login = user.lower().translate(str.maketrans({" ": "_", ":": "_", "!": "_", "@": "_"})) or "viewer"
+        badges = "broadcaster/1" if broadcaster else "moderator/1" if mod else ""
+        tags = {
+            "badge-info": "", "badges": badges, "color": "", "display-name": user.translate(_TAG_ESCAPES),
+            "emotes": "", "first-msg": "0", "flags": "", "id": str(uuid.uuid4()), "mod": "1" if mod else "0",
+            "returning-chatter": "0", "room-id": str(self._room_id(channel)), "subscriber": "0",
+            "tmi-sent-ts": str(int((time.time() if sent_at is None else sent_at) * 1000)), "turbo": "0",
+            "user-id": str(next(self._ids)), "user-type": "mod" if mod else "",
+        }
+        text = text.replace("\r", " ").replace("\n", " ")
+        tag_text = ";".join(f"{k}={v}" for k, v in tags.items())
+        return f"@{tag_text} :{login}!{login}@{login}.tmi.twitch.tv PRIVMSG #{channel} :{text}"
+
+    async def _say(self, channel: str, user: str, text: str, mod: bool, broadcaster: bool,
+                   sent_at: float | None) -> None:
+        line = self._privmsg(channel, user, text, mod, broadcaster, sent_at)
+        with self._lock:
+            clients = [c for c in self._clients if channel in c.channels]
+        for client in clients:
+            await self._send(client, line)
+
+    async def _replay(self, channel: str, lines: list[tuple[str, str]], rate: float,
+                      on_line: Callable[[int], None] | None) -> int:
+        start = time.monotonic()
+        for index, (user, text) in enumerate(lines):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._say(channel, user, text, False, False, None)
+            if on_line is not None:
+                on_line(index + 1)
+        return len(lines)
+
+    async def _drop(self) -> int:
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            await client.ws.close()
+        return len(clients)
+
+    async def _ping_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval_s)
+            with self._lock:
+                clients = list(self._clients)
+            for client in clients:
+                await self._send(client, "PING :tmi.twitch.tv")
+
+    # -- HTTP: OAuth and Helix ----------------------------------------------------------------
+
+    async def _validate(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").partition(" ")[2]
+        if token != self.access_token:
+            return web.json_response({"status": 401, "message": "invalid access token"}, status=401)
+        return web.json_response({"client_id": self.client_id, "login": self.bot_login, "scopes": SCOPES,
+                                  "user_id": "1000", "expires_in": TOKEN_LIFETIME_S})
+
+    def _new_tokens(self) -> dict[str, Any]:
+        self.access_token, self.refresh_token = secrets.token_hex(15), secrets.token_hex(20)
+        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
+                "expires_in": TOKEN_LIFETIME_S, "scope": SCOPES, "token_type": "bearer"}
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        grant = form.get("grant_type")
+        if grant == "refresh_token" and form.get("refresh_token") == self.refresh_token:
+            return web.json_response(self._new_tokens())
+        if grant == "urn:ietf:params:oauth:grant-type:device_code":
+            polls = self._device_codes.get(str(form.get("device_code")))
+            if polls is None:
+                return web.json_response({"status": 400, "message": "invalid device code"}, status=400)
+            if polls == 0:  # the "user" completes the login after the first poll
+                self._device_codes[str(form.get("device_code"))] = 1
+                return web.json_response({"status": 400, "message": "authorization_pending"}, status=400)
+            return web.json_response(self._new_tokens())
+        return web.json_response({"status": 400, "message": "Invalid refresh token"}, status=400)
+
+    async def _device(self, request: web.Request) -> web.Response:
+        code = secrets.token_hex(8)
+        self._device_codes[code] = 0
+        user_code = secrets.token_hex(4).upper()
+        return web.json_response({
+            "device_code": code, "expires_in": 1800, "interval": 1, "user_code": user_code,
+            "verification_uri": f"http://{HOST}:{self._port}/activate?code={user_code}"})
+
+    async def _users(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").partition(" ")[2]
+        if token != self.access_token:
+            return web.json_response(
+                {"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}, status=401)
+        logins = request.query.getall("login", []) or [self.bot_login]
+        return web.json_response({"data": [
+            {"id": "1000" if login == self.bot_login else str(10_000 + sum(map(ord, login))), "login": login,
+             "display_name": login, "type": "", "broadcaster_type": "", "description": "",
+             "profile_image_url": "", "offline_image_url": "", "view_count": 0,
+             "created_at": "2020-01-01T00:00:00Z"} for login in logins]})

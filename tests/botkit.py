@@ -1,0 +1,79 @@
+"""Helpers for end-to-end tests: config pointing at the local server, a keyword scorer, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.auth import TokenFile, Tokens
+from bot.chatbot import Watchdog
+from bot.config import Config, parse_config
+from bot.twitch_server import LocalTwitchServer
+from model.scorer import Score
+
+CHANNEL = "testchan"
+FAST_WATCHDOG = Watchdog(check_interval_s=0.2, dead_after_s=0.6, reconnect_delay_steps=(0, 0.1, 0.2))
+
+
+class KeywordPredictor:
+    """Deterministic stand-in for the model: 'good' is positive, 'bad' negative, else neutral."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def predict(self, texts: Sequence[str]) -> list[Score]:
+        self.texts.extend(texts)
+        scores = []
+        for text in texts:
+            low = text.lower()
+            if "good" in low:
+                scores.append(Score.from_probs(0.05, 0.05, 0.9))
+            elif "bad" in low:
+                scores.append(Score.from_probs(0.9, 0.05, 0.05))
+            else:
+                scores.append(Score.from_probs(0.1, 0.8, 0.1))
+        return scores
+
+
+def bot_config(server: LocalTwitchServer, tmp_path: Path, **mood: Any) -> Config:
+    token_file = tmp_path / "token.json"
+    if not token_file.exists():
+        TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
+    settings = {"short_window_s": 10, "report_window_s": 300, "baseline_window_s": 120, "min_messages": 5,
+                "alert_cooldown_s": 60, "command_cooldown_s": 0, **mood}
+    return parse_config({
+        "twitch": {"client_id": server.client_id, "bot_login": server.bot_login, "token_file": str(token_file),
+                   "chat_url": server.chat_url, "api_url": server.api_url, "auth_url": server.auth_url},
+        "channels": [CHANNEL],
+        "storage": {"path": str(tmp_path / "mood.db"), "flush_interval_s": 0.2},
+        "mood": settings,
+    }, source="test config")
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Wait (without blocking the loop) until `predicate()` holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def say(server: LocalTwitchServer, user: str, text: str, **kwargs: Any) -> None:
+    """Deliver a chat line from the server's thread without blocking this loop."""
+    await asyncio.get_running_loop().run_in_executor(None, lambda: server.say(CHANNEL, user, text, **kwargs))
+
+
+async def reply_containing(server: LocalTwitchServer, fragment: str, after: int = 0, timeout: float = 10.0) -> str:
+    """The first bot message (from index `after`) containing `fragment`."""
+    found: list[str] = []
+
+    def check() -> bool:
+        found[:] = [t for t in server.sent_texts(CHANNEL)[after:] if fragment in t]
+        return bool(found)
+
+    await until(check, timeout, f"a reply containing {fragment!r}")
+    return found[0]
