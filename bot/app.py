@@ -35,13 +35,13 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
     if not config.channels:
         raise ConfigError(f"{config.source}: channels: is empty; list the channels the bot should join")
     loop = asyncio.get_running_loop()
-    if predictor is None:  # loading takes seconds: keep the loop free
-        predictor = await loop.run_in_executor(None, load_predictor, config)
-    settings = config.model
-    service = ScoringService(predictor, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
-                             queue_size=settings.queue_size, overload=settings.overload)
-    twitch: Any = await authenticated_client(config)
+    twitch: Any = await authenticated_client(config)  # first: a missing login fails fast
     try:
+        if predictor is None:  # loading takes seconds: keep the loop free
+            predictor = await loop.run_in_executor(None, load_predictor, config)
+        settings = config.model
+        service = ScoringService(predictor, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
+                                 queue_size=settings.queue_size, overload=settings.overload)
         async with service, Store(config.storage.path, keep_messages=config.storage.keep_messages) as store:
             bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send)
             await bot.start()

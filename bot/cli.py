@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.auth import AuthError
 from bot.config import Config, ConfigError, describe_config, load_config, parse_config
 from model.errors import ModelLoadError
 from training.cli import add_commands as add_training_commands
@@ -93,6 +94,33 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    from bot.auth import device_login
+
+    asyncio.run(device_login(resolve_config(args.config)))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import run_until_signal
+
+    asyncio.run(run_until_signal(resolve_config(args.config)))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo, summary
+
+    if args.speed <= 0:
+        raise ValueError("--speed must be positive")
+    if not args.verbose:  # the transcript is the output; keep library chatter out of it
+        logging.getLogger().setLevel(logging.WARNING)
+    stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
+                                                model=args.model))
+    print(summary(stats, sent, elapsed))
+    return 0
+
+
 def _rates(value: str) -> tuple[float, ...]:
     try:
         rates = tuple(float(v) for v in value.split(","))
@@ -141,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(func=cmd_bench)
 
+    auth = sub.add_parser("auth", parents=[common],
+                          help="log the bot in to Twitch (device code) and store the token")
+    auth.set_defaults(func=cmd_auth)
+    run = sub.add_parser("run", parents=[common], help="run the bot in the configured channels until Ctrl+C")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", parents=[common],
+                          help="run the bot against a local Twitch server replaying real chat")
+    demo.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = 50 msg/s)")
+    demo.add_argument("--limit", type=int, default=None, help="replay only the first N sample lines")
+    demo.add_argument("--channel", default="demo_channel", help="channel name to use")
+    demo.add_argument("--model", default="default", help="model directory (default: the shipped model)")
+    demo.set_defaults(func=cmd_demo)
+
     add_training_commands(sub, common)
     return parser
 
@@ -151,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ConfigError, ModelLoadError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, ModelLoadError, AuthError, FileNotFoundError, ValueError) as exc:
         print(f"twitch-mood: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,138 @@
+"""`twitch-mood demo`: the real bot against the local Twitch-compatible server, replaying real chat.
+
+The bundled sample (`bot/data/demo_chat.csv`) is 3,000 consecutive lines (rows 10,000-12,999) of
+`../shared/data/chat_stream_2025.csv`. The demo replays it, injects viewer and moderator commands
+and two bursts of negative chat (one while alerts are off, one after they are back on), and
+prints the bot's replies and alerts as they happen. Mood windows and cooldowns are compressed
+(5 s short window, 60 s report and baseline, 2 s command cooldown) so one minute of replay shows
+what an hour of stream would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import running_bot
+from bot.auth import TokenFile, Tokens
+from bot.chatbot import BotStats
+from bot.config import Config, parse_config
+from bot.twitch_server import LocalTwitchServer
+
+SAMPLE = Path(__file__).resolve().parent / "data" / "demo_chat.csv"
+BASE_RATE = 50.0  # messages per second at --speed 1
+BURST_RATE = 125.0
+NEGATIVE_BURST = ("this is so boring ResidentSleeper", "L streamer", "worst game ever", "this is trash",
+                  "FailFish what a throw", "so cringe", "I hate this", "NotLikeThis again")
+DEMO_MOOD = {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60, "min_messages": 10,
+             "alert_cooldown_s": 20, "command_cooldown_s": 2}
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something injected when replay reaches `at` (a fraction of the sample)."""
+
+    at: float
+    user: str
+    text: str
+    mod: bool = False
+    burst: bool = False
+
+
+SCRIPT = (
+    Step(0.30, "viewer_sam", "!mood"),
+    Step(0.35, "viewer_sam", "!hype"),
+    Step(0.40, "viewer_sam", "!sentiment off"),
+    Step(0.45, "mod_anna", "!sentiment off", mod=True),
+    Step(0.50, "(burst)", "negative chat while alerts are off", burst=True),
+    Step(0.60, "mod_anna", "!sentiment on", mod=True),
+    Step(0.75, "(burst)", "negative chat with alerts on", burst=True),
+    Step(0.95, "viewer_sam", "!mood"),
+    Step(0.97, "viewer_sam", "!hype"),
+)
+
+
+def read_sample(path: Path = SAMPLE, limit: int | None = None) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [(r["user"], r["message"]) for r in csv.DictReader(handle) if r.get("message")]
+    return rows[:limit] if limit else rows
+
+
+def demo_config(server: LocalTwitchServer, workdir: Path, channel: str, model: str) -> Config:
+    token_file = workdir / "token.json"
+    TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
+    return parse_config({
+        "twitch": {"client_id": server.client_id, "bot_login": server.bot_login,
+                   "token_file": str(token_file), "chat_url": server.chat_url, "api_url": server.api_url,
+                   "auth_url": server.auth_url},
+        "channels": [channel],
+        "model": {"path": model},
+        "storage": {"path": str(workdir / "demo.sqlite3")},
+        "mood": DEMO_MOOD,
+    }, source="demo settings")
+
+
+def play(server: LocalTwitchServer, channel: str, lines: list[tuple[str, str]], rate: float,
+         show: Any) -> int:
+    """Replay `lines` with the script's injections (runs in a worker thread)."""
+    sent, position = 0, 0
+    for step in SCRIPT:
+        until = int(step.at * len(lines))
+        sent += server.replay(channel, lines[position:until], rate).result()
+        position = until
+        if step.burst:
+            show(f"   ... {step.text}: {int(BURST_RATE * 2)} messages in 2 s")
+            burst = [(f"angry{i % 40}", NEGATIVE_BURST[i % len(NEGATIVE_BURST)])
+                     for i in range(int(BURST_RATE * 2))]
+            sent += server.replay(channel, burst, BURST_RATE).result()
+        else:
+            show(f"{_clock()} {step.user}{' (mod)' if step.mod else ''}: {step.text}")
+            server.say(channel, step.user, step.text, mod=step.mod)
+    sent += server.replay(channel, lines[position:], rate).result()
+    time.sleep(1.5)  # let the last replies arrive
+    return sent
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str = "demo_channel",
+                   model: str = "default", show: Any = print) -> tuple[BotStats, int, float]:
+    """Run the demo; return the bot's stats, messages sent and replay seconds."""
+    lines = read_sample(limit=limit)
+    channel = channel.lstrip("#").lower()
+    with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
+        config = demo_config(server, Path(tmp), channel, model)
+        show(f"twitch-mood demo: local Twitch server on port {server.port}, #{channel}, "
+             f"{len(lines)} real chat lines at {BASE_RATE * speed:.0f} msg/s, model {model}")
+        show("(compressed for the demo: 5 s short window, 60 s report and baseline windows, "
+             "2 s command cooldown)")
+
+        def on_send(room: str, text: str) -> None:
+            show(f"{_clock()} {server.bot_login} -> #{room}: {text}")
+
+        async with running_bot(config, on_send=on_send) as bot:
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(_joined(server, channel), 30)
+            started = time.monotonic()
+            sent = await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
+            elapsed = time.monotonic() - started
+            stats = bot.stats
+    return stats, sent, elapsed
+
+
+async def _joined(server: LocalTwitchServer, channel: str) -> None:
+    while not server.joined(channel):
+        await asyncio.sleep(0.05)
+
+
+def summary(stats: BotStats, sent: int, elapsed: float) -> str:
+    return (f"summary: {sent} messages sent, {stats.scored} scored ({stats.scored / elapsed:.0f} msg/s over "
+            f"{elapsed:.0f} s), {stats.skipped} skipped (commands/bots), {stats.dropped} dropped, "
+            f"{stats.replies} replies, {stats.alerts} alert(s)")
