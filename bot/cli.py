@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.auth import AuthError
 from bot.config import Config, ConfigError, describe_config, load_config, parse_config
+from bot.logs import setup_logging
 from model.errors import ModelLoadError
 from training.cli import add_commands as add_training_commands
 
@@ -188,8 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.verbose)
     try:
         return args.func(args)
     except (ConfigError, ModelLoadError, AuthError, FileNotFoundError, ValueError) as exc:

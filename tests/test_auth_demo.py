@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
 
 import pytest
@@ -93,3 +94,17 @@ async def test_demo_replays_chat_answers_commands_and_reports(tiny_model_dir):
     assert "Chat mood" in transcript and transcript.count("Hype ") == 2, transcript
     assert stats.scored + 1 >= sent - 5 and stats.dropped == 0  # a few sample lines are commands
     assert "messages sent" in summary(stats, sent, elapsed)
+
+
+def test_tokens_are_redacted_from_logs(caplog):
+    from bot.logs import RedactSecrets
+
+    logger = logging.getLogger("twitchAPI.chat")
+    caplog.handler.addFilter(RedactSecrets())
+    with caplog.at_level(logging.DEBUG):
+        logger.debug('> "%s"', "PASS oauth:abc123secret")
+        logger.debug("header %s", "Authorization: OAuth zzzsecret")
+        logger.info('stored {"token": "t0ken", "refresh": "r3fresh"}')
+    assert "abc123secret" not in caplog.text and "zzzsecret" not in caplog.text
+    assert "t0ken" not in caplog.text and "r3fresh" not in caplog.text
+    assert "PASS oauth:***" in caplog.text
