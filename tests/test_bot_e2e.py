@@ -186,3 +186,25 @@ async def _settle(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def test_repeated_identical_reply_is_varied_so_twitch_does_not_drop_it(server, tmp_path):
+    config = bot_config(server, tmp_path)
+    async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG):
+        await until(lambda: server.joined(CHANNEL))
+        for _ in range(3):
+            await say(server, "viewer", "!hype")
+        await until(lambda: len(server.sent_texts(CHANNEL)) == 3, what="three replies")
+    first, second, third = server.sent_texts(CHANNEL)
+    assert first == "Hype 0/100 | rate 1.0x normal, 0% positive"
+    # Twitch drops a message identical to the previous one: consecutive replies must differ
+    assert first != second != third and second.startswith(first) and third.startswith(first)
+
+
+async def test_replies_are_cut_to_500_characters(server, tmp_path):
+    config = bot_config(server, tmp_path)
+    async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG) as bot:
+        await until(lambda: server.joined(CHANNEL))
+        assert await bot.send(CHANNEL, "y" * 800)
+        await until(lambda: len(server.sent_texts(CHANNEL)) == 1)
+    assert server.sent_texts(CHANNEL) == ["y" * 500]
