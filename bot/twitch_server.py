@@ -3,17 +3,16 @@
 It speaks what twitchAPI uses: IRC over WebSocket at `/irc` (CAP, PASS/NICK, the welcome,
 JOIN with ROOMSTATE/USERSTATE/353/366, PRIVMSG with IRCv3 tags, PING/PONG, PART) and the HTTP
 calls `/oauth2/validate`, `/oauth2/token` (refresh and device flow), `/oauth2/device` and
-`/helix/users`. It runs on its own thread and event loop (twitchAPI's `Chat.start()` blocks
-the thread that calls it), records every line the bot sends, and lets a test or the demo say
-things in a channel as any viewer or moderator, replay a chat log, drop connections or refuse
-new ones.
+`/helix/users` (in bot/local_oauth.py). It runs on its own thread and event loop (twitchAPI's
+`Chat.start()` blocks the thread that calls it), records every line the bot sends, and lets a
+test or the demo say things in a channel as any viewer or moderator, replay a chat log, drop
+connections or refuse new ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import secrets
 import threading
 import time
 import uuid
@@ -24,9 +23,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.local_oauth import LocalOAuth
+
 HOST = "127.0.0.1"
-SCOPES = ["chat:read", "chat:edit"]
-TOKEN_LIFETIME_S = 14_400
 _TAG_ESCAPES = str.maketrans({";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"})
 
 
@@ -59,14 +58,12 @@ class LocalTwitchServer:
         self.bot_login = bot_login.lower()
         self.client_id = client_id
         self.ping_interval_s = ping_interval_s
-        self.access_token = secrets.token_hex(15)
-        self.refresh_token = secrets.token_hex(20)
+        self.oauth = LocalOAuth(self.bot_login, client_id)
         self.sent: list[SentMessage] = []
         self.connections = 0
         self.refuse_connections = False
         self._port = port
         self._clients: list[_Client] = []
-        self._device_codes: dict[str, int] = {}
         self._ids = itertools.count(100_000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -96,6 +93,15 @@ class LocalTwitchServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def access_token(self) -> str:
+        """The currently valid user token (changes when the bot refreshes it)."""
+        return self.oauth.access_token
+
+    @property
+    def refresh_token(self) -> str:
+        return self.oauth.refresh_token
 
     @property
     def port(self) -> int:
@@ -129,15 +135,13 @@ class LocalTwitchServer:
     async def _listen(self) -> None:
         app = web.Application()
         app.router.add_get("/irc", self._irc)
-        app.router.add_get("/oauth2/validate", self._validate)
-        app.router.add_post("/oauth2/token", self._token)
-        app.router.add_post("/oauth2/device", self._device)
-        app.router.add_get("/helix/users", self._users)
+        self.oauth.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self._port)
         await site.start()
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.oauth.base_url = f"http://{HOST}:{self._port}/"
 
     async def _shutdown(self) -> None:
         for client in list(self._clients):
@@ -243,7 +247,7 @@ class LocalTwitchServer:
                 self.sent.append(SentMessage(_channel(target), text, time.time()))
 
     async def _welcome(self, client: _Client, nick: str) -> None:
-        if client.token != self.access_token:
+        if client.token != self.oauth.access_token:
             await self._send(client, ":tmi.twitch.tv NOTICE * :Login authentication failed")
             await client.ws.close()
             return
@@ -325,52 +329,3 @@ class LocalTwitchServer:
                 clients = list(self._clients)
             for client in clients:
                 await self._send(client, "PING :tmi.twitch.tv")
-
-    # -- HTTP: OAuth and Helix ----------------------------------------------------------------
-
-    async def _validate(self, request: web.Request) -> web.Response:
-        token = request.headers.get("Authorization", "").partition(" ")[2]
-        if token != self.access_token:
-            return web.json_response({"status": 401, "message": "invalid access token"}, status=401)
-        return web.json_response({"client_id": self.client_id, "login": self.bot_login, "scopes": SCOPES,
-                                  "user_id": "1000", "expires_in": TOKEN_LIFETIME_S})
-
-    def _new_tokens(self) -> dict[str, Any]:
-        self.access_token, self.refresh_token = secrets.token_hex(15), secrets.token_hex(20)
-        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
-                "expires_in": TOKEN_LIFETIME_S, "scope": SCOPES, "token_type": "bearer"}
-
-    async def _token(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        grant = form.get("grant_type")
-        if grant == "refresh_token" and form.get("refresh_token") == self.refresh_token:
-            return web.json_response(self._new_tokens())
-        if grant == "urn:ietf:params:oauth:grant-type:device_code":
-            polls = self._device_codes.get(str(form.get("device_code")))
-            if polls is None:
-                return web.json_response({"status": 400, "message": "invalid device code"}, status=400)
-            if polls == 0:  # the "user" completes the login after the first poll
-                self._device_codes[str(form.get("device_code"))] = 1
-                return web.json_response({"status": 400, "message": "authorization_pending"}, status=400)
-            return web.json_response(self._new_tokens())
-        return web.json_response({"status": 400, "message": "Invalid refresh token"}, status=400)
-
-    async def _device(self, request: web.Request) -> web.Response:
-        code = secrets.token_hex(8)
-        self._device_codes[code] = 0
-        user_code = secrets.token_hex(4).upper()
-        return web.json_response({
-            "device_code": code, "expires_in": 1800, "interval": 1, "user_code": user_code,
-            "verification_uri": f"http://{HOST}:{self._port}/activate?code={user_code}"})
-
-    async def _users(self, request: web.Request) -> web.Response:
-        token = request.headers.get("Authorization", "").partition(" ")[2]
-        if token != self.access_token:
-            return web.json_response(
-                {"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}, status=401)
-        logins = request.query.getall("login", []) or [self.bot_login]
-        return web.json_response({"data": [
-            {"id": "1000" if login == self.bot_login else str(10_000 + sum(map(ord, login))), "login": login,
-             "display_name": login, "type": "", "broadcaster_type": "", "description": "",
-             "profile_image_url": "", "offline_image_url": "", "view_count": 0,
-             "created_at": "2020-01-01T00:00:00Z"} for login in logins]})

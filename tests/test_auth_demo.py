@@ -101,7 +101,7 @@ def test_tokens_are_redacted_from_logs(caplog):
 
     logger = logging.getLogger("twitchAPI.chat")
     caplog.handler.addFilter(RedactSecrets())
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="twitchAPI.chat"):
         logger.debug('> "%s"', "PASS oauth:abc123secret")
         logger.debug("header %s", "Authorization: OAuth zzzsecret")
         logger.info('stored {"token": "t0ken", "refresh": "r3fresh"}')
