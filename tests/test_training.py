@@ -140,3 +140,19 @@ def test_eval_reports_a_missing_data_file(capsys):
     capsys.readouterr()  # Trainer's own progress lines
     assert main(["eval", "--data", "/nonexistent/labels.csv", "--model", "x"]) == 2
     assert "labeled data /nonexistent/labels.csv does not exist" in capsys.readouterr().err
+
+
+def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertModel
+
+    from training.mlm import keep_pooler
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32)
+    base = BertModel(config)
+    base.save_pretrained(tmp_path / "base")
+    BertForMaskedLM(config).save_pretrained(tmp_path / "mlm")
+    assert keep_pooler(str(tmp_path / "base"), tmp_path / "mlm", "bert") == 2
+    classifier = BertForSequenceClassification.from_pretrained(tmp_path / "mlm", num_labels=3)
+    assert torch.equal(classifier.bert.pooler.dense.weight, base.pooler.dense.weight)

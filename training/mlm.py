@@ -101,6 +101,33 @@ def masked_lm_loss(model: Any, tokenizer: Any, blocks: list[list[int]], seed: in
     return total / max(batches, 1)
 
 
+def keep_pooler(source: str, out: Path, prefix: str) -> int:
+    """Copy the base's pooler weights into the saved MLM checkpoint.
+
+    A masked-LM model has no pooler, so without this a classifier fine-tuned from the MLM output
+    would start from a random pooler while one fine-tuned from the base keeps the pretrained
+    one: an unfair comparison. Returns the number of tensors copied (0 when the base has none).
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    weights = Path(source) / "model.safetensors"
+    if not weights.is_file():  # a hub name or another weight format: nothing to copy
+        return 0
+    with safe_open(str(weights), "pt") as handle:
+        pooler = {name: handle.get_tensor(name) for name in handle.keys()  # noqa: SIM118
+                  if ".pooler." in f".{name}"}
+    if not pooler:
+        return 0
+    target = out / "model.safetensors"
+    state = load_file(str(target))
+    for name, tensor in pooler.items():
+        bare = name.removeprefix(f"{prefix}.")
+        state[f"{prefix}.{bare}"] = tensor.contiguous()
+    save_file(state, str(target), metadata={"format": "pt"})
+    return len(pooler)
+
+
 def train_mlm(args: MlmArgs) -> dict[str, Any]:
     """Run MLM adaptation; save model, tokenizer and `mlm_report.json` in `args.out`."""
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
@@ -141,6 +168,8 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
 
     model.save_pretrained(str(args.out))
     tokenizer.save_pretrained(str(args.out))
+    if args.base != SCRATCH_ROBERTA:
+        keep_pooler(resolve_base(args.base), args.out, model.base_model_prefix)
     report = {
         "stage": "mlm",
         "base": args.base,
