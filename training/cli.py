@@ -97,7 +97,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                           help="labeled CSV with a split column train/dev/test (default: shared labeled set)")
     classify.add_argument("--epochs", type=int, default=8, help="most epochs; early stopping on dev")
     classify.add_argument("--batch-size", type=int, default=32)
-    classify.add_argument("--lr", type=float, default=None, help="learning rate (default by start)")
+    classify.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-4)")
     classify.add_argument("--class-weights", choices=("none", "balanced", "sqrt"), default="sqrt")
     classify.add_argument("--lexicon", default=str(_data("emote_lexicon.csv")),
                           help="emote/slang lexicon for lexicon-labeled examples ('' for none)")
@@ -136,6 +136,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
     evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all rows")
     evaluation.add_argument("--quantize", choices=("auto", "on", "off"), default="auto",
-                            help="int8 on CPU as the bot runs it (default auto)")
+                            help="as model.quantize: on = int8 feed-forward layers (CPU); auto = fp32")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object")
     evaluation.set_defaults(func=cmd_eval)

@@ -22,9 +22,8 @@ from training.sentiment import SentimentArgs, train_sentiment
 
 log = logging.getLogger(__name__)
 
-# Learning rates by start: random weights need larger steps than a pretrained encoder.
+# MLM learning rate by start: random weights need larger steps than a pretrained encoder.
 MLM_LR = {"scratch": 5e-4, "pretrained": 1e-4}
-SENTIMENT_LR = {"scratch": 1e-4, "pretrained": 5e-5}
 
 
 @dataclass
@@ -69,7 +68,7 @@ def run_pipeline(args: PipelineArgs) -> dict[str, Any]:
                                        steps=args.mlm_steps, learning_rate=MLM_LR[kind], seed=args.seed))
         sentiment_base = str(mlm_out)
     sentiment_out = work / "sentiment"
-    options = {"learning_rate": SENTIMENT_LR[kind], **args.sentiment}
+    options = dict(args.sentiment)
     report = train_sentiment(SentimentArgs(
         base=sentiment_base, data=args.data, out=sentiment_out, lexicon=args.lexicon,
         weak_corpus=args.corpus if args.lexicon else None,
