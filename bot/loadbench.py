@@ -91,7 +91,7 @@ async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
         "mood_probes": len(latencies), "mood_latency_max_s": round(max(latencies, default=0), 3),
         "mood_latency_median_s": round(sorted(latencies)[len(latencies) // 2], 3) if latencies else None,
         "rss_mib_start": round(memory[0], 1), "rss_mib_max": round(max(memory), 1),
-        "rss_mib_end": round(memory[-1], 1), "model": model,
+        "rss_mib_end": round(memory[-1], 1), "rss_mib_series": [round(m) for m in memory], "model": model,
     }
 
 
