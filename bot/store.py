@@ -86,9 +86,14 @@ class Store:
         if self.path.parent != Path():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._migrate()
+        try:
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._migrate()
+        except BaseException:
+            await self._db.close()
+            self._db = None
+            raise
 
     async def close(self) -> None:
         """Flush what is pending, then close."""
