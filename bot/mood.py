@@ -29,6 +29,18 @@ class Bucket:
     neutral: int = 0
     positive: int = 0
 
+    def add(self, value: float, label: str) -> None:
+        """Count one message with its value and label (negative, neutral or positive)."""
+        self.count += 1
+        self.total += value
+        self.squares += value * value
+        setattr(self, label, getattr(self, label) + 1)
+
+    def merge(self, other: Bucket) -> None:
+        """Add another bucket's aggregates to this one."""
+        for name in ("count", "total", "squares", "negative", "neutral", "positive"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass(frozen=True, slots=True)
 class WindowStats:
@@ -100,10 +112,7 @@ class MoodTracker:
             self._buckets.append(bucket)
         elif start < bucket.start:  # late arrival: find (or make) its bucket
             bucket = self._bucket_for(start)
-        bucket.count += 1
-        bucket.total += value
-        bucket.squares += value * value
-        setattr(bucket, label, getattr(bucket, label) + 1)
+        bucket.add(value, label)
         if self._first is None or bucket.start < self._first:
             self._first = bucket.start
         self._forget(timestamp)

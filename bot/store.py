@@ -132,10 +132,7 @@ class Store:
         bucket = self._minutes.get((channel, minute))
         if bucket is None:
             bucket = self._minutes[(channel, minute)] = Bucket(start=minute * 60.0, length=60.0)
-        bucket.count += 1
-        bucket.total += value
-        bucket.squares += value * value
-        setattr(bucket, label, getattr(bucket, label) + 1)
+        bucket.add(value, label)
         if self.keep_messages:
             self._messages.append((channel, timestamp, user, text, value, label))
 
@@ -178,8 +175,7 @@ class Store:
             if new is None:
                 self._minutes[key] = old
             else:
-                for name in ("count", "total", "squares", "negative", "neutral", "positive"):
-                    setattr(new, name, getattr(new, name) + getattr(old, name))
+                new.merge(old)
         self._messages[:0] = messages
         self._alerts[:0] = alerts
 
