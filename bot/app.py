@@ -62,5 +62,6 @@ async def run_until_signal(config: Config) -> None:
     async with running_bot(config) as bot:
         log.info("running in %s; stop with Ctrl+C", ", ".join(f"#{c.name}" for c in config.channels))
         await stop.wait()
-        log.info("stopping: %d messages scored, %d replies, %d alerts", bot.stats.scored,
-                 bot.stats.replies, bot.stats.alerts)
+        log.info("stopping: closing chat, scoring what arrived, writing statistics")
+    log.info("stopped: %d messages scored, %d dropped, %d replies, %d alerts", bot.stats.scored,
+             bot.stats.dropped, bot.stats.replies, bot.stats.alerts)

@@ -208,3 +208,16 @@ async def test_replies_are_cut_to_500_characters(server, tmp_path):
         assert await bot.send(CHANNEL, "y" * 800)
         await until(lambda: len(server.sent_texts(CHANNEL)) == 1)
     assert server.sent_texts(CHANNEL) == ["y" * 500]
+
+
+async def test_command_cooldown_per_channel(server, tmp_path):
+    config = bot_config(server, tmp_path, command_cooldown_s=10)
+    async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG):
+        await until(lambda: server.joined(CHANNEL))
+        await say(server, "viewer1", "!hype")
+        await reply_containing(server, "Hype")
+        await say(server, "viewer2", "!hype")  # within 10 s: ignored
+        await say(server, "viewer2", "!mood")  # another command has its own cooldown
+        await reply_containing(server, "Not enough chat")
+        await _settle(0.5)
+    assert [t.split(" ")[0] for t in server.sent_texts(CHANNEL)] == ["Hype", "Not"]

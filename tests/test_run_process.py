@@ -1,0 +1,37 @@
+"""`twitch-mood run` as a process: joins, logs at INFO without secrets, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from bot.auth import TokenFile, Tokens
+from bot.twitch_server import LocalTwitchServer
+
+
+def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
+    with LocalTwitchServer() as server:
+        TokenFile(tmp_path / "token.json").save(Tokens(server.access_token, server.refresh_token))
+        (tmp_path / "config.yaml").write_text(
+            f"twitch:\n  client_id: {server.client_id}\n  token_file: token.json\n"
+            f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
+            f"channels: [somechan]\nmodel:\n  path: {tiny_model_dir}\nstorage:\n  path: mood.sqlite3\n",
+            encoding="utf-8")
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
+            server.say("somechan", "viewer", "good stream")
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "joined #somechan" in output and "stopped: 1 messages scored, 0 dropped" in output, output
+    assert server.access_token not in output and server.refresh_token not in output
+    with sqlite3.connect(tmp_path / "mood.sqlite3") as db:  # flushed at shutdown
+        assert db.execute("SELECT SUM(count) FROM minute_stats").fetchone()[0] == 1
