@@ -63,7 +63,9 @@ def read_sample(path: Path = SAMPLE, limit: int | None = None) -> list[tuple[str
     return rows[:limit] if limit else rows
 
 
-def demo_config(server: LocalTwitchServer, workdir: Path, channel: str, model: str) -> Config:
+def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, model: str = "default",
+                 mood: dict[str, Any] | None = None, storage: dict[str, Any] | None = None) -> Config:
+    """A config pointing at the local server, with a token file it accepts, in `workdir`."""
     token_file = workdir / "token.json"
     TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
     return parse_config({
@@ -72,9 +74,9 @@ def demo_config(server: LocalTwitchServer, workdir: Path, channel: str, model: s
                    "auth_url": server.auth_url},
         "channels": [channel],
         "model": {"path": model},
-        "storage": {"path": str(workdir / "demo.sqlite3")},
-        "mood": DEMO_MOOD,
-    }, source="demo settings")
+        "storage": {"path": str(workdir / "mood.sqlite3"), **(storage or {})},
+        "mood": mood or {},
+    }, source="local server settings")
 
 
 def play(server: LocalTwitchServer, channel: str, lines: list[tuple[str, str]], rate: float,
@@ -108,7 +110,7 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
     lines = read_sample(limit=limit)
     channel = channel.lstrip("#").lower()
     with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
-        config = demo_config(server, Path(tmp), channel, model)
+        config = local_config(server, Path(tmp), channel, model=model, mood=DEMO_MOOD)
         show(f"twitch-mood demo: local Twitch server on port {server.port}, #{channel}, "
              f"{len(lines)} real chat lines at {BASE_RATE * speed:.0f} msg/s, model {model}")
         show("(compressed for the demo: 5 s short window, 60 s report and baseline windows, "

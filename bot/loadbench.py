@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import resource
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.app import running_bot
-from bot.config import MoodConfig
-from bot.demo import SAMPLE, demo_config
+from bot.demo import SAMPLE, local_config, read_sample
 from bot.store import Store
 from bot.twitch_server import LocalTwitchServer
 from model.paths import shared_data_dir
@@ -44,20 +41,18 @@ def rss_mib() -> float:
 def chat_lines(count: int) -> list[tuple[str, str]]:
     source = shared_data_dir() / "chat_stream_2025.csv"
     path = source if source.is_file() else SAMPLE
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = [(r["user"], r["message"]) for r in csv.DictReader(handle) if r.get("message")]
+    rows = read_sample(path)
     return [rows[i % len(rows)] for i in range(count)]
 
 
 async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
     lines = chat_lines(int(rate * seconds))
     with tempfile.TemporaryDirectory(prefix="twitch-mood-load-") as tmp, LocalTwitchServer() as server:
-        config = demo_config(server, Path(tmp), CHANNEL, model)
+        # default windows; no command cooldown, so every probe gets an answer
+        config = local_config(server, Path(tmp), CHANNEL, model=model, mood={"command_cooldown_s": 0})
         ignored = set(config.chat.ignore_users)
         countable = sum(1 for user, text in lines
                         if user.lower() not in ignored and not text.startswith(config.chat.command_prefix))
-        mood = MoodConfig(command_cooldown_s=0.0)  # default windows; every probe gets an answer
-        config = replace(config, channels=(replace(config.channels[0], mood=mood),))
         latencies: list[float] = []
         memory: list[float] = []
         async with running_bot(config) as bot:

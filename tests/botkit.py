@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.auth import TokenFile, Tokens
 from bot.chatbot import Watchdog
-from bot.config import Config, parse_config
+from bot.config import Config
+from bot.demo import local_config
 from bot.twitch_server import LocalTwitchServer
 from model.scorer import Score
 
@@ -39,18 +39,9 @@ class KeywordPredictor:
 
 
 def bot_config(server: LocalTwitchServer, tmp_path: Path, **mood: Any) -> Config:
-    token_file = tmp_path / "token.json"
-    if not token_file.exists():
-        TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
     settings = {"short_window_s": 10, "report_window_s": 300, "baseline_window_s": 120, "min_messages": 5,
                 "alert_cooldown_s": 60, "command_cooldown_s": 0, **mood}
-    return parse_config({
-        "twitch": {"client_id": server.client_id, "bot_login": server.bot_login, "token_file": str(token_file),
-                   "chat_url": server.chat_url, "api_url": server.api_url, "auth_url": server.auth_url},
-        "channels": [CHANNEL],
-        "storage": {"path": str(tmp_path / "mood.db"), "flush_interval_s": 0.2},
-        "mood": settings,
-    }, source="test config")
+    return local_config(server, tmp_path, CHANNEL, mood=settings, storage={"path": str(tmp_path / "mood.db"), "flush_interval_s": 0.2})
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
