@@ -69,7 +69,6 @@ class MoodBot:
         self._trackers = {name: MoodTracker(c.mood) for name, c in self._channels.items()}
         self._alerts_on: dict[str, bool] = {}
         self._last_reply: dict[str, tuple[str, float]] = {}
-        self._ignored = {u.lower() for u in config.chat.ignore_users}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -159,7 +158,7 @@ class MoodBot:
         user = message.user.name.lower()
         text = message.text or ""
         if (channel not in self._channels or user == (self.chat.username if self.chat else None)
-                or user in self._ignored or text.startswith(self.config.chat.command_prefix)):
+                or not self.config.chat.counts(user, text)):
             self.stats.skipped += 1
             return
         sent_at = message.sent_timestamp / 1000 if message.sent_timestamp else self.clock()

@@ -131,6 +131,12 @@ class ChatConfig:
     )
     refusal: Literal["reply", "silent"] = "reply"
 
+    def counts(self, user: str, text: str) -> bool:
+        """Whether a message counts toward the mood: not a command, not from an ignored bot.
+        The live bot and offline analysis both filter here, so they count the same messages."""
+        return (not text.startswith(self.command_prefix)
+                and user.lower() not in {u.lower() for u in self.ignore_users})
+
 
 @dataclass(frozen=True)
 class ChannelConfig:

@@ -100,6 +100,9 @@ class MoodTracker:
         self._armed = True
         self._last_event: float | None = None
         self._last_sent: float | None = None
+        # hype() and check_swing() at the same moment sum the same windows: keep the sums until
+        # the buckets change.
+        self._windows: dict[tuple[float, float], WindowStats] = {}
 
     def add(self, timestamp: float, value: float, label: str) -> None:
         """Count one scored message (label: negative, neutral or positive)."""
@@ -113,6 +116,7 @@ class MoodTracker:
         elif start < bucket.start:  # late arrival: find (or make) its bucket
             bucket = self._bucket_for(start)
         bucket.add(value, label)
+        self._windows.clear()
         if self._first is None or bucket.start < self._first:
             self._first = bucket.start
         self._forget(timestamp)
@@ -120,20 +124,31 @@ class MoodTracker:
     def restore(self, bucket: Bucket) -> None:
         """Add stored aggregates (oldest first), e.g. per-minute rows after a restart."""
         self._buckets.append(bucket)
+        self._windows.clear()
         self._first = bucket.start if self._first is None else min(self._first, bucket.start)
 
     def window(self, end: float, seconds: float) -> WindowStats:
         """Statistics of the messages in [end - seconds, end)."""
+        cached = self._windows.get((end, seconds))
+        if cached is not None:
+            return cached
         begin = end - seconds
-        count, total, labels = 0, 0.0, [0, 0, 0]
+        count, total, negative, neutral, positive = 0, 0.0, 0, 0, 0
         for b in self._buckets:
             if begin <= b.start < end:
-                count, total = count + b.count, total + b.total
-                labels = [labels[0] + b.negative, labels[1] + b.neutral, labels[2] + b.positive]
+                count += b.count
+                total += b.total
+                negative += b.negative
+                neutral += b.neutral
+                positive += b.positive
         covered = end - max(begin, self._first) if self._first is not None else 0.0
-        shares = [n / count for n in labels] if count else [0.0, 0.0, 0.0]
+        shares = (negative / count, neutral / count, positive / count) if count else (0.0, 0.0, 0.0)
         mean = total / count if count else 0.0
-        return WindowStats(count, mean, *shares, seconds=max(0.0, min(seconds, covered)))
+        stats = WindowStats(count, mean, *shares, seconds=max(0.0, min(seconds, covered)))
+        if len(self._windows) >= 16:  # a quiet channel asks for new ends without new messages
+            self._windows.clear()
+        self._windows[(end, seconds)] = stats
+        return stats
 
     def report(self, now: float) -> tuple[WindowStats, WindowStats]:
         """The reporting window and the one before it (for the trend)."""
@@ -194,3 +209,4 @@ class MoodTracker:
         keep = max(self.settings.baseline_window_s, 2 * self.settings.report_window_s)
         while self._buckets and self._buckets[0].start < now - keep:
             self._buckets.popleft()
+            self._windows.clear()
