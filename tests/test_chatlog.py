@@ -1,0 +1,147 @@
+"""Chat log formats: detection, fields, skipped entries, and one-line errors for bad files.
+
+The fixtures in tests/fixtures/chatlogs are shaped like the real tools' output (TwitchDownloader
+chat JSON 1.4, chat-downloader's JSON array / JSON lines / flattened CSV, the shared stream CSV),
+filled with real chat lines from ../shared/data/chat_stream_2025.csv.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.chatlog import ChatLogError, read_chat_log
+
+LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
+
+
+def test_reads_twitchdownloader_json_with_display_names_and_offsets():
+    log = read_chat_log(LOGS / "twitchdownloader.json")
+    document = json.loads((LOGS / "twitchdownloader.json").read_text(encoding="utf-8"))
+    comments = document["comments"]
+    assert log.format == "TwitchDownloader chat JSON"
+    assert len(log.messages) == len(comments) == 36
+    first = comments[0]
+    assert log.messages[0].offset == first["content_offset_seconds"]
+    assert log.messages[0].user == first["commenter"]["display_name"]
+    assert log.messages[0].text == first["message"]["body"]
+    # A comment whose text survives only in its fragments is still read.
+    assert "body" not in comments[7]["message"]
+    assert log.messages[7].text == comments[7]["message"]["fragments"][0]["text"]
+    assert [m.offset for m in log.messages] == sorted(m.offset for m in log.messages)
+    assert not log.skipped and log.assumed_rate is None
+
+
+def test_reads_gzipped_twitchdownloader_json(tmp_path):
+    packed = tmp_path / "vod.json.gz"
+    packed.write_bytes(gzip.compress((LOGS / "twitchdownloader.json").read_bytes()))
+    assert read_chat_log(packed).messages == read_chat_log(LOGS / "twitchdownloader.json").messages
+
+
+def test_reads_chat_downloader_array_skipping_events_and_keeping_early_chat():
+    log = read_chat_log(LOGS / "chat_downloader.json")
+    items = json.loads((LOGS / "chat_downloader.json").read_text(encoding="utf-8"))
+    texts = [i for i in items if i["message_type"] == "text_message"]
+    assert log.format == "chat-downloader JSON"
+    assert len(log.messages) == len(texts) == 32
+    assert log.skipped == {"events that are not chat messages": 1}
+    assert log.messages[0].offset < 0  # chat before the VOD's zero keeps its negative offset
+    assert log.messages[0].user == texts[0]["author"]["name"]
+    assert {"!mood", "Follow the socials: twitter.com/example"} <= {m.text for m in log.messages}
+
+
+def test_reads_chat_downloader_json_lines_from_a_live_recording():
+    log = read_chat_log(LOGS / "chat_downloader_live.jsonl")
+    good = [json.loads(line) for line in (LOGS / "chat_downloader_live.jsonl").read_text().splitlines()
+            if line.endswith("}")]
+    assert log.format == "chat-downloader JSON lines"
+    assert len(log.messages) == len(good) == 24
+    assert log.skipped == {"malformed JSON lines": 2}  # one cut in half, one interrupted at the end
+    # Live items have only wall-clock microseconds: offsets count from the first message.
+    assert log.messages[0].offset == 0.0
+    expected = (good[-1]["timestamp"] - good[0]["timestamp"]) / 1e6
+    assert log.messages[-1].offset == pytest.approx(expected)
+
+
+def test_reads_chat_downloader_csv_by_its_flattened_columns():
+    log = read_chat_log(LOGS / "chat_downloader.csv")
+    assert log.format == "CSV (message 'message', time 'time_in_seconds', user 'author.name')"
+    assert len(log.messages) == 24
+    assert log.messages[0].offset == pytest.approx(11.474)
+    assert log.messages[0].user.startswith("viewer")
+
+
+def test_csv_without_a_time_column_is_spaced_at_the_assumed_rate():
+    log = read_chat_log(LOGS / "stream.csv", assumed_rate=4.0)
+    assert log.assumed_rate == 4.0
+    assert [m.offset for m in log.messages[:3]] == [0.0, 0.25, 0.5]
+    assert log.duration == pytest.approx(29 / 4)
+
+
+def test_csv_times_in_clock_iso_and_epoch_forms(tmp_path):
+    clock = tmp_path / "clock.csv"
+    clock.write_text("time,user,text\n0:00:05,a,hi\n1:02:03.5,b,yo\n-0:01,c,early\n", encoding="utf-8")
+    assert [m.offset for m in read_chat_log(clock).messages] == [-1.0, 5.0, 3723.5]
+    iso = tmp_path / "iso.tsv"
+    iso.write_text("created_at\tmessage\n2025-03-01T20:00:00Z\tgo\n2025-03-01T20:01:30Z\tgg\n", encoding="utf-8")
+    assert [m.offset for m in read_chat_log(iso).messages] == [0.0, 90.0]
+    epoch = tmp_path / "epoch.csv"
+    epoch.write_text("timestamp;msg\n1735732800000;one\n1735732802500;two\n", encoding="utf-8")
+    assert [m.offset for m in read_chat_log(epoch).messages] == [0.0, 2.5]
+
+
+def test_bad_rows_inside_a_good_csv_are_skipped_and_counted(tmp_path):
+    path = tmp_path / "chat.csv"
+    path.write_text('\ufefftime,user,message\n1,a,fine\nsoon,b,bad time\n2,c,\n3,d,"multi\nline"\n4\n',
+                    encoding="utf-8")
+    log = read_chat_log(path)
+    assert [m.text for m in log.messages] == ["fine", "multi\nline"]
+    assert log.skipped == {"rows with an unreadable time": 1, "rows without message text": 1,
+                           "malformed CSV rows": 1}
+    assert "1 rows with an unreadable time" in log.skipped_summary()
+
+
+def test_odd_bytes_in_a_text_log_are_kept_not_fatal(tmp_path):
+    path = tmp_path / "chat.csv"
+    path.write_bytes("user,message\na,caf\xe9 PogChamp\nb,\u200b\nc,".encode("latin-1", errors="replace")
+                     + "😂😂😂\n".encode())
+    texts = [m.text for m in read_chat_log(path).messages]
+    assert texts[0] == "caf\ufffd PogChamp" and texts[2] == "😂😂😂"
+
+
+def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("empty.json", b"", "is empty; accepted: TwitchDownloader"),
+    ("blank.csv", "  \n\n", "is empty"),
+    ("truncated.json", (LOGS / "twitchdownloader.json").read_bytes()[:5000], "JSON is cut off or broken at line 1"),
+    ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "is binary data, not a chat log"),
+    ("cut.json.gz", gzip.compress(b'{"comments": []}')[:12], "gzip-compressed but cut off or corrupt"),
+    ("columns.csv", "user,time\na,1\n", "no message column found (a CSV header ['user', 'time'])"),
+    ("notes.txt", "just some notes about the stream\n", "first line 'just some notes about the stream'"),
+    ("other.json", '{"title": "vod", "views": 3}', "JSON with top-level keys [title, views] matches no chat format"),
+    ("numbers.json", "[1, 2, 3]", "a JSON list whose first item has keys []"),
+    ("nochat.json", '{"comments": [{"content_offset_seconds": 1}]}',
+     "TwitchDownloader chat JSON file with no chat messages in it (skipped: 1 entries without message text)"),
+])
+def test_files_that_are_not_chat_logs_get_a_one_line_error(tmp_path, name, data, expected):
+    path = _write(tmp_path, name, data)
+    with pytest.raises(ChatLogError) as error:
+        read_chat_log(path)
+    message = str(error.value)
+    assert expected in message
+    assert str(path) in message and "\n" not in message
+
+
+def test_a_missing_file_or_a_directory_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"chat log .*nope\.json not found"):
+        read_chat_log(tmp_path / "nope.json")
+    with pytest.raises(ChatLogError, match="is a directory"):
+        read_chat_log(tmp_path)
