@@ -7,8 +7,10 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -122,6 +124,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from bot.analyze import analyze, summary, write_report
+    from bot.chatlog import read_chat_log
+
+    started = time.perf_counter()
+    config = resolve_config(args.config)
+    log_file = read_chat_log(args.log, assumed_rate=args.rate)  # bad input fails before the model loads
+    out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
+    scorer = _load_scorer(config, args.model)
+    analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat, bucket_s=args.bucket,
+                                   top=args.top, stream=sys.stderr))
+    paths = write_report(analysis, out)
+    print(summary(analysis, paths))
+    print(f"done in {time.perf_counter() - started:.1f} s (model {scorer.name} on {scorer.device})")
+    return 0
+
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+
+
+def _duration(value: str) -> float:
+    """'30s', '1m', '2m30s', '1h' or plain seconds."""
+    match = _DURATION.match(value.strip().lower())
+    seconds = (float(match[1] or 0) * 3600 + float(match[2] or 0) * 60 + float(match[3] or 0)) if match else 0
+    if not match or seconds < 1:
+        raise argparse.ArgumentTypeError(f"expected a duration of at least 1 s (30s, 2m, 90), got {value!r}")
+    return seconds
+
+
+def _positive(kind: type) -> object:
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+    return parse
+
+
 def _rates(value: str) -> tuple[float, ...]:
     try:
         rates = tuple(float(v) for v in value.split(","))
@@ -182,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--channel", default="demo_channel", help="channel name to use")
     demo.add_argument("--model", default="default", help="model directory (default: the shipped model)")
     demo.set_defaults(func=cmd_demo)
+
+    analyze = sub.add_parser("analyze", parents=[common],
+                             help="turn a recorded chat log into a mood timeline, top moments and a plot")
+    analyze.add_argument("log", metavar="LOG",
+                         help="TwitchDownloader JSON (.json/.json.gz), chat-downloader JSON/JSONL, or CSV")
+    analyze.add_argument("--out", metavar="DIR", help="output directory (default: LOGNAME-mood)")
+    analyze.add_argument("--bucket", type=_duration, default=30.0, metavar="DURATION",
+                         help="timeline bucket, e.g. 30s, 1m (default 30s)")
+    analyze.add_argument("--model", metavar="PATH", help="model directory or 'default' (default: config)")
+    analyze.add_argument("--top", type=_positive(int), default=5, metavar="N",
+                         help="hype peaks and swings to list (default 5 each)")
+    analyze.add_argument("--rate", type=_positive(float), default=10.0, metavar="MSG_PER_S",
+                         help="for logs without times: messages per second to assume (default 10)")
+    analyze.set_defaults(func=cmd_analyze)
 
     add_training_commands(sub, common)
     return parser

@@ -1,0 +1,99 @@
+"""`mood.png`: mood and chat rate over a stream, with the hype peaks and swings marked.
+
+Drawn on a bare matplotlib Figure (Agg canvas, no pyplot state), 1600x900 pixels: mood per
+bucket on top, messages per second and hype below, both on one time axis in h:mm:ss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+from bot.moments import Moment, TimelineRow, hms
+
+SIZE_INCHES, DPI = (16, 9), 100  # 1600 x 900 pixels
+STYLE = {"font.size": 13, "axes.titlesize": 17, "axes.labelsize": 14, "legend.fontsize": 12}
+UP, DOWN, RATE, HYPE, HYPE_TEXT = "#2e9e44", "#d1342f", "#a9b6c8", "#e8890c", "#7a4500"
+TICK_STEPS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)  # seconds
+
+
+def plot_mood(rows: Sequence[TimelineRow], moments: Sequence[Moment], path: Path, *, title: str,
+              time_note: str = "") -> Figure:
+    """Draw the timeline and the moments, save to `path` (PNG) and return the figure."""
+    with rc_context(STYLE):
+        figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+        mood_ax, rate_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        _draw_mood(mood_ax, rows)
+        hype_ax = _draw_rate(rate_ax, rows)
+        _mark_swings(mood_ax, rate_ax, [m for m in moments if m.kind == "swing"])
+        _mark_peaks(hype_ax, [m for m in moments if m.kind == "hype peak"])
+        mood_ax.set_title(title)
+        rate_ax.set_xlabel("time into the recording (h:mm:ss)" + (f" - {time_note}" if time_note else ""))
+        rate_ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: hms(x)))
+        if rows:
+            begin, end = rows[0].bucket.start, rows[-1].bucket.start + rows[-1].bucket.length
+            rate_ax.set_xlim(begin, end)
+            step = next((s for s in TICK_STEPS if (end - begin) / s <= 12), TICK_STEPS[-1])
+            rate_ax.xaxis.set_major_locator(MultipleLocator(step))
+        figure.savefig(path, dpi=DPI)
+    return figure
+
+
+def _draw_mood(ax, rows: Sequence[TimelineRow]) -> None:
+    starts = [r.bucket.start + r.bucket.length / 2 for r in rows]
+    means = [r.mean if r.mean is not None else float("nan") for r in rows]
+    ax.axhline(0, color="#888888", linewidth=1)
+    ax.fill_between(starts, means, 0, where=[m >= 0 for m in means], color=UP, alpha=0.25,
+                    interpolate=True, label="positive")
+    ax.fill_between(starts, means, 0, where=[m < 0 for m in means], color=DOWN, alpha=0.25,
+                    interpolate=True, label="negative")
+    ax.plot(starts, means, color="#333333", linewidth=1.6, label="mood (mean per bucket)")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("mood: P(positive) - P(negative)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", ncols=3)
+
+
+def _draw_rate(ax, rows: Sequence[TimelineRow]):
+    starts = [r.bucket.start for r in rows]
+    width = rows[0].bucket.length if rows else 1.0
+    ax.bar(starts, [r.rate for r in rows], width=width, align="edge", color=RATE, label="messages / s")
+    ax.set_ylabel("messages / s")
+    ax.grid(True, axis="x", alpha=0.3)
+    hype_ax = ax.twinx()
+    hype = [r.hype if r.hype is not None else float("nan") for r in rows]
+    centres = [s + width / 2 for s in starts]
+    hype_ax.plot(centres, hype, color=HYPE, linewidth=1.8, label="hype (peak per bucket)")
+    hype_ax.set_ylim(0, 140)  # room above 100 for the peak labels
+    hype_ax.set_ylabel("hype (0-100)")
+    handles = ax.get_legend_handles_labels()[0] + hype_ax.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper left")
+    return hype_ax
+
+
+def _mark_swings(mood_ax, rate_ax, swings: Sequence[Moment]) -> None:
+    for index, swing in enumerate(sorted(swings, key=lambda m: m.at)):
+        color = UP if (swing.change or 0) > 0 else DOWN
+        for ax in (mood_ax, rate_ax):
+            ax.axvline(swing.at, color=color, linestyle="--", linewidth=1.4)
+        marker = "^" if color == UP else "v"
+        mood_ax.plot([swing.at], [swing.after], marker=marker, color=color, markersize=11)
+        label = f"swing {hms(swing.at)}\n{swing.before:+.2f} -> {swing.after:+.2f}"
+        y = 0.97 - 0.13 * (index % 3)  # staggered so neighbouring labels do not overlap
+        mood_ax.annotate(label, xy=(swing.at, y), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                         textcoords="offset points", va="top", color=color, fontsize=12,
+                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "alpha": 0.9})
+
+
+def _mark_peaks(hype_ax, peaks: Sequence[Moment]) -> None:
+    for index, peak in enumerate(sorted(peaks, key=lambda m: m.at)):
+        hype_ax.plot([peak.at], [peak.hype], marker="*", color=HYPE, markersize=16, markeredgecolor=HYPE_TEXT)
+        lift = 12 + 40 * (index % 3)  # staggered so neighbouring labels do not overlap
+        hype_ax.annotate(f"hype {peak.hype}\n{hms(peak.at)}", xy=(peak.at, peak.hype), xytext=(0, lift),
+                         textcoords="offset points", ha="center", va="bottom", fontsize=12, color=HYPE_TEXT,
+                         arrowprops={"arrowstyle": "-", "color": HYPE_TEXT, "linewidth": 0.8},
+                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": HYPE, "alpha": 0.9})

@@ -1,0 +1,208 @@
+"""Offline analysis: scoring in big batches, the replayed mood logic, the three outputs, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from bot.analyze import analyze, score_texts, write_report
+from bot.chatlog import ChatLog, LogMessage, read_chat_log
+from bot.cli import main
+from bot.config import ChatConfig, parse_config
+from bot.moments import hms, hype_peaks, replay, representative, sharpest_swings, timeline
+from bot.plot import plot_mood
+from model.scorer import Score
+from tests.botkit import KeywordPredictor
+
+LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
+SWING_LOG = Path(__file__).parent / "fixtures" / "swing_replay.csv"
+MOOD = parse_config({"mood": {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60,
+                              "min_messages": 20, "rearm_band": 0.25, "alert_cooldown_s": 30}}).mood
+
+
+class BatchRecorder(KeywordPredictor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def predict(self, texts):
+        self.batches.append(len(texts))
+        return super().predict(texts)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_each_distinct_text_is_scored_once_in_big_batches_and_results_keep_input_order():
+    texts = [f"good {i % 2000}" if i % 3 else f"bad {i % 3000}" for i in range(6000)]
+    predictor = BatchRecorder()
+    scores = await score_texts(predictor, texts, batch=1024)
+    assert sorted(predictor.texts) == sorted(set(texts))  # no text scored twice
+    assert max(predictor.batches) == 1024 and sum(predictor.batches) == len(set(texts))
+    assert [s.label for s in scores] == ["positive" if t.startswith("good") else "negative" for t in texts]
+
+
+async def test_progress_bar_shows_done_total_rate_and_eta_on_a_terminal_only():
+    log = read_chat_log(SWING_LOG)
+    terminal, pipe = Terminal(), io.StringIO()
+    await analyze(log, KeywordPredictor(), mood=MOOD, chat=ChatConfig(), stream=terminal)
+    await analyze(log, KeywordPredictor(), mood=MOOD, chat=ChatConfig(), stream=pipe)
+    shown = terminal.getvalue()
+    assert f"{len(log.messages)}/{len(log.messages)}" in shown and "msg/s" in shown and "<" in shown  # ETA
+    assert pipe.getvalue() == ""
+
+
+def scored(texts_at: list[tuple[float, str]]) -> tuple[list[LogMessage], list[Score]]:
+    messages = [LogMessage(t, "viewer", text) for t, text in texts_at]
+    return messages, KeywordPredictor().predict([m.text for m in messages])
+
+
+def test_replay_finds_the_swing_and_reports_the_one_in_cooldown_as_not_sent():
+    messages, scores = scored([(i / 8, "chatting") for i in range(8 * 20)]
+                              + [(20 + i / 8, "bad") for i in range(8 * 6)]
+                              + [(26 + i / 8, "chatting") for i in range(8 * 8)]
+                              + [(34 + i / 8, "good") for i in range(8 * 6)])
+    swings = replay(messages, scores, MOOD).swings
+    assert [(s.sent, s.reason, s.after < s.before) for s in swings] == [(True, "", True), (False, "cooldown", False)]
+    assert 21 <= swings[0].at <= 23 and 35 <= swings[1].at <= 37
+
+
+def test_timeline_buckets_hold_every_message_with_rate_shares_and_hype():
+    messages, scores = scored([(0.5, "good"), (3, "bad"), (9.9, "chatting"), (25, "good")])
+    replayed = replay(messages, scores, MOOD)
+    rows = timeline(messages, scores, replayed.ticks, bucket_s=10)
+    assert [r.bucket.start for r in rows] == [0, 10, 20]
+    assert [r.bucket.count for r in rows] == [3, 0, 1]  # the quiet bucket is kept, empty
+    assert rows[0].rate == pytest.approx(0.3) and rows[1].mean is None
+    assert rows[0].share("positive") == pytest.approx(1 / 3) and rows[0].hype is not None
+    assert rows[1].hype is None
+
+
+def test_hype_peaks_are_a_short_window_apart_and_quote_what_chat_said():
+    calm = [(i / 2, "chatting") for i in range(120)]
+    burst = [(70 + i / 20, "good play" if i % 3 else "good stream") for i in range(100)]
+    late = [(80 + i / 2, "chatting") for i in range(60)]
+    messages, scores = scored(sorted(calm + burst + late))
+    replayed = replay(messages, scores, MOOD)
+    peaks = hype_peaks(replayed, messages, scores, MOOD, top=3)
+    assert 70 < peaks[0].at <= 76 and peaks[0].hype >= 90
+    assert all(abs(a.at - b.at) >= MOOD.short_window_s for a in peaks for b in peaks if a is not b)
+    assert peaks[0].messages == ("good play", "good stream")
+
+
+def test_representative_messages_prefer_the_moments_direction_then_repetition():
+    messages, scores = scored([(1, "bad"), (1.1, "BAD"), (1.2, "so bad"), (1.3, "chatting"), (1.4, "chatting"),
+                               (1.5, "chatting"), (1.6, "good"), (9, "bad later")])
+    offsets = [m.offset for m in messages]
+    assert representative(messages, scores, offsets, 0, 5, -1) == ("bad", "so bad", "chatting")
+    assert representative(messages, scores, offsets, 0, 5, +1)[0] == "good"
+
+
+def test_swings_are_measured_where_they_went_furthest():
+    log = read_chat_log(SWING_LOG)
+    scores = KeywordPredictor().predict([m.text for m in log.messages])
+    replayed = replay(log.messages, scores, MOOD)
+    swings = sharpest_swings(replayed, log.messages, scores, MOOD, top=5)
+    assert {m.alert for m in swings} == {"sent", "not sent (cooldown)"}
+    down = next(m for m in swings if m.alert == "sent")
+    assert down.change < -0.9  # detected at about -0.4, went on to about -1.2 (a 5 s window of "bad")
+    assert all(q.lower().find("bad") >= 0 for q in down.messages)
+
+
+def test_hms_formats_offsets():
+    assert [hms(s) for s in (0, 59.9, 61, 3723, -5)] == ["0:00:00", "0:00:59", "0:01:01", "1:02:03", "-0:00:05"]
+
+
+def test_plot_is_1600_by_900_with_labelled_axes_and_marked_moments(tmp_path):
+    log = read_chat_log(SWING_LOG)
+    scores = KeywordPredictor().predict([m.text for m in log.messages])
+    replayed = replay(log.messages, scores, MOOD)
+    moments = (hype_peaks(replayed, log.messages, scores, MOOD, 2)
+               + sharpest_swings(replayed, log.messages, scores, MOOD, 2))
+    rows = timeline(log.messages, scores, replayed.ticks, 2)
+    figure = plot_mood(rows, moments, tmp_path / "mood.png", title="test")
+    assert png_size(tmp_path / "mood.png") == (1600, 900)
+    mood_ax, rate_ax, hype_ax = figure.axes
+    assert "mood" in mood_ax.get_ylabel() and "messages / s" in rate_ax.get_ylabel()
+    assert "h:mm:ss" in rate_ax.get_xlabel() and "hype" in hype_ax.get_ylabel()
+    labels = [t.get_text() for ax in figure.axes for t in ax.texts]
+    for moment in moments:
+        assert any(hms(moment.at) in label for label in labels), moment
+
+
+async def test_report_files_have_the_promised_columns(tmp_path):
+    log = read_chat_log(LOGS / "chat_downloader.json")
+    sparse = parse_config({"mood": {"min_messages": 3}}).mood  # 30 messages in 40 s
+    analysis = await analyze(log, KeywordPredictor(), mood=sparse, chat=ChatConfig(), bucket_s=10, top=3)
+    assert analysis.ignored == 2  # Nightbot and a !mood command, as the live bot skips them
+    paths = write_report(analysis, tmp_path / "out")
+    assert [p.name for p in paths] == ["timeline.csv", "moments.csv", "mood.png"]
+    with open(paths[0], encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["start", "start_s", "messages", "msg_per_s", "mean", "positive", "neutral",
+                             "negative", "hype"]
+    assert sum(int(r["messages"]) for r in rows) == len(analysis.messages) == 30
+    assert rows[0]["start"] == "-0:00:10"  # the first bucket holds the chat from before the VOD's zero
+    with open(paths[1], encoding="utf-8") as handle:
+        moments = list(csv.DictReader(handle))
+    assert moments and all(re.fullmatch(r"-?\d+:\d\d:\d\d", m["offset"]) for m in moments)
+    assert list(moments[0])[-3:] == ["message_1", "message_2", "message_3"]
+
+
+def test_cli_analyze_writes_the_report_and_summarises(tmp_path, tiny_model_dir, capsys):
+    out = tmp_path / "report"
+    code = main(["analyze", str(LOGS / "twitchdownloader.json"), "--out", str(out), "--bucket", "10s",
+                 "--model", str(tiny_model_dir)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert sorted(p.name for p in out.iterdir()) == ["moments.csv", "mood.png", "timeline.csv"]
+    assert png_size(out / "mood.png") == (1600, 900)
+    assert "TwitchDownloader chat JSON, 36 messages" in printed.out and "scored 36 messages" in printed.out
+    assert printed.err == ""  # not a terminal: no progress bar
+
+
+def test_cli_states_the_assumed_rate_for_logs_without_times(tmp_path, tiny_model_dir, capsys):
+    code = main(["analyze", str(LOGS / "stream.csv"), "--out", str(tmp_path), "--rate", "2",
+                 "--model", str(tiny_model_dir)])
+    assert code == 0
+    assert "no time column: assumed 2 msg/s, evenly spaced" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("", "is empty"),
+    ("user,when\nviewer,1\n", "no message column found"),
+    ('{"comments": [{"content_offset_seconds": 1, "message": {"bo', "JSON is cut off"),
+])
+def test_cli_bad_log_is_one_line_error_and_nonzero_exit_before_loading_a_model(tmp_path, capsys, content, expected):
+    path = tmp_path / "chat.json"
+    path.write_text(content, encoding="utf-8")
+    code = main(["analyze", str(path), "--out", str(tmp_path / "out"), "--model", str(tmp_path / "no-model")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("twitch-mood: error: ") and expected in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_rejects_a_bad_bucket(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "chat.json", "--bucket", "0.5s"])
+    assert "expected a duration of at least 1 s" in capsys.readouterr().err
+
+
+async def test_a_log_of_only_commands_and_bots_says_so(tmp_path):
+    log = ChatLog(tmp_path / "c.csv", "CSV", [LogMessage(0, "nightbot", "hi"), LogMessage(1, "a", "!hype")])
+    with pytest.raises(ValueError, match="all 2 messages are commands or from ignored bots"):
+        await analyze(log, KeywordPredictor(), mood=MOOD, chat=ChatConfig())
