@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,7 +27,7 @@ from model.scorer import Score
 from model.service import Predictor, ScoringService
 
 BATCH = 1024  # texts per forward-pass batch; throughput, not latency, matters offline
-SORT_WINDOW = 8 * BATCH  # texts sorted by length within windows: less padding, steady progress
+SORT_WINDOW = 2 * BATCH  # texts sorted by length within windows: less padding, steady progress
 TOP_MOMENTS = 5
 
 
@@ -47,20 +49,32 @@ class Analysis:
 async def score_texts(predictor: Predictor, texts: Sequence[str], *, batch: int = BATCH,
                       progress: Callable[[int], None] | None = None) -> list[Score]:
     """Scores for `texts` in order. Each distinct text goes through a ScoringService once; two
-    batches are kept queued so the model never waits. `progress(n)` hears of n more messages."""
-    weights = Counter(texts)
-    distinct = list(weights)
+    batches are kept queued so the model never waits.
+
+    `progress(n)` hears of n more messages done, counted in log order: every message before the
+    first occurrence of the earliest unscored text is done. So the count moves at the pace of
+    the log, not in a rush through the chat spam that repeats from the start."""
+    first_seen: dict[str, int] = {}
+    for position, text in enumerate(texts):
+        first_seen.setdefault(text, position)
+    distinct, starts = list(first_seen), list(first_seen.values())
     order: list[int] = []
     for start in range(0, len(distinct), SORT_WINDOW):
         window = range(start, min(start + SORT_WINDOW, len(distinct)))
         order.extend(sorted(window, key=lambda i: len(distinct[i])))
     results: list[Score | None] = [None] * len(distinct)
+    frontier, reported = 0, 0
 
     async def run(chunk: list[int]) -> None:
+        nonlocal frontier, reported
         for i, score in zip(chunk, await service.score_many([distinct[i] for i in chunk]), strict=True):
             results[i] = score
-        if progress is not None:
-            progress(sum(weights[distinct[i]] for i in chunk))
+        while frontier < len(distinct) and results[frontier] is not None:
+            frontier += 1
+        position = starts[frontier] if frontier < len(distinct) else len(texts)
+        if progress is not None and position > reported:
+            progress(position - reported)
+        reported = max(reported, position)
 
     async with ScoringService(predictor, max_batch=batch, max_wait_ms=50, queue_size=2 * batch,
                               overload="wait") as service:
@@ -82,7 +96,13 @@ def progress_bar(total: int, stream: TextIO):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="msg", desc="scoring", file=stream, dynamic_ncols=True, smoothing=0.1)
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        width = 0
+    # A terminal that reports no width (some ptys, CI consoles) would get an empty bar.
+    return tqdm(total=total, unit="msg", desc="scoring", file=stream, smoothing=0.1,
+                dynamic_ncols=width > 0, ncols=None if width > 0 else 100)
 
 
 async def analyze(log: ChatLog, predictor: Predictor, *, mood: MoodConfig, chat: ChatConfig,

@@ -132,10 +132,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     config = resolve_config(args.config)
     log_file = read_chat_log(args.log, assumed_rate=args.rate)  # bad input fails before the model loads
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a directory for the report")
     scorer = _load_scorer(config, args.model)
     analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat, bucket_s=args.bucket,
                                    top=args.top, stream=sys.stderr))
-    paths = write_report(analysis, out)
+    try:
+        paths = write_report(analysis, out)
+    except OSError as exc:
+        raise ValueError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     print(summary(analysis, paths))
     print(f"done in {time.perf_counter() - started:.1f} s (model {scorer.name} on {scorer.device})")
     return 0

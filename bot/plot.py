@@ -14,16 +14,19 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from bot.moments import Moment, TimelineRow, hms
+from bot.mood import Bucket
 
 SIZE_INCHES, DPI = (16, 9), 100  # 1600 x 900 pixels
 STYLE = {"font.size": 13, "axes.titlesize": 17, "axes.labelsize": 14, "legend.fontsize": 12}
 UP, DOWN, RATE, HYPE, HYPE_TEXT = "#2e9e44", "#d1342f", "#a9b6c8", "#e8890c", "#7a4500"
+MAX_PLOTTED_BUCKETS = 1500  # more than the 1600 pixels can show; longer timelines are merged
 TICK_STEPS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)  # seconds
 
 
 def plot_mood(rows: Sequence[TimelineRow], moments: Sequence[Moment], path: Path, *, title: str,
               time_note: str = "") -> Figure:
     """Draw the timeline and the moments, save to `path` (PNG) and return the figure."""
+    rows = coarsen(rows, MAX_PLOTTED_BUCKETS)
     with rc_context(STYLE):
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
         mood_ax, rate_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -41,6 +44,22 @@ def plot_mood(rows: Sequence[TimelineRow], moments: Sequence[Moment], path: Path
             rate_ax.xaxis.set_major_locator(MultipleLocator(step))
         figure.savefig(path, dpi=DPI)
     return figure
+
+
+def coarsen(rows: Sequence[TimelineRow], limit: int) -> Sequence[TimelineRow]:
+    """Merge runs of neighbouring buckets until at most `limit` are left (hype: the peak)."""
+    size = -(-len(rows) // limit)  # ceiling division
+    if size <= 1:
+        return rows
+    merged = []
+    for start in range(0, len(rows), size):
+        group = rows[start:start + size]
+        bucket = Bucket(group[0].bucket.start, group[0].bucket.length * size)
+        for row in group:
+            bucket.merge(row.bucket)
+        peaks = [r.hype for r in group if r.hype is not None]
+        merged.append(TimelineRow(bucket, max(peaks) if peaks else None))
+    return merged
 
 
 def _draw_mood(ax, rows: Sequence[TimelineRow]) -> None:

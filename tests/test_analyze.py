@@ -15,7 +15,7 @@ from bot.chatlog import ChatLog, LogMessage, read_chat_log
 from bot.cli import main
 from bot.config import ChatConfig, parse_config
 from bot.moments import hms, hype_peaks, replay, representative, sharpest_swings, timeline
-from bot.plot import plot_mood
+from bot.plot import coarsen, plot_mood
 from model.scorer import Score
 from tests.botkit import KeywordPredictor
 
@@ -48,9 +48,10 @@ def png_size(path: Path) -> tuple[int, int]:
 
 async def test_each_distinct_text_is_scored_once_in_big_batches_and_results_keep_input_order():
     texts = [f"good {i % 2000}" if i % 3 else f"bad {i % 3000}" for i in range(6000)]
-    predictor = BatchRecorder()
-    scores = await score_texts(predictor, texts, batch=1024)
+    predictor, steps = BatchRecorder(), []
+    scores = await score_texts(predictor, texts, batch=1024, progress=steps.append)
     assert sorted(predictor.texts) == sorted(set(texts))  # no text scored twice
+    assert sum(steps) == len(texts) and all(step > 0 for step in steps)
     assert max(predictor.batches) == 1024 and sum(predictor.batches) == len(set(texts))
     assert [s.label for s in scores] == ["positive" if t.startswith("good") else "negative" for t in texts]
 
@@ -206,3 +207,20 @@ async def test_a_log_of_only_commands_and_bots_says_so(tmp_path):
     log = ChatLog(tmp_path / "c.csv", "CSV", [LogMessage(0, "nightbot", "hi"), LogMessage(1, "a", "!hype")])
     with pytest.raises(ValueError, match="all 2 messages are commands or from ignored bots"):
         await analyze(log, KeywordPredictor(), mood=MOOD, chat=ChatConfig())
+
+
+def test_long_timelines_are_merged_for_the_plot_without_losing_messages():
+    messages, scores = scored([(t * 7.0, "good" if t % 2 else "bad") for t in range(5000)])
+    rows = timeline(messages, scores, replay(messages, scores, MOOD).ticks, bucket_s=1)
+    merged = coarsen(rows, 1500)
+    assert len(rows) > 30_000 and len(merged) <= 1500
+    assert sum(r.bucket.count for r in merged) == 5000
+    assert max(r.hype or 0 for r in merged) == max(r.hype or 0 for r in rows)
+    assert merged[1].bucket.start == merged[0].bucket.start + merged[0].bucket.length
+
+
+def test_cli_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
+    taken = tmp_path / "report"
+    taken.write_text("not a directory")
+    assert main(["analyze", str(LOGS / "stream.csv"), "--out", str(taken)]) == 2
+    assert "is a file; give a directory" in capsys.readouterr().err
