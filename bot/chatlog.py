@@ -19,15 +19,14 @@ import csv
 import gzip
 import io
 import json
-import math
-import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from bot.logtime import absolute_seconds, finite_number, parse_time
 
 ACCEPTED = ("accepted: TwitchDownloader chat JSON (.json or .json.gz), chat-downloader JSON "
             "(array or JSON lines), or CSV with a header naming a message column")
@@ -38,7 +37,6 @@ USER_COLUMNS = ("user", "username", "user_name", "author.name", "author.display_
                 "commenter.display_name", "commenter", "display_name", "name", "nick", "login")
 DEFAULT_RATE = 10.0  # messages per second assumed for logs without times
 _CSV_DELIMITERS = (",", "\t", ";", "|")
-_CLOCK = re.compile(r"^(-)?(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d+)?)$")
 
 
 class ChatLogError(ValueError):
@@ -183,7 +181,7 @@ def _read_json_lines(path: Path, text: str) -> ChatLog:
 def _twitchdownloader(comment: Any) -> tuple[float, bool, str, str]:
     if not isinstance(comment, Mapping):
         raise _Skip("malformed entries")
-    offset = _number(comment.get("content_offset_seconds"))
+    offset = finite_number(comment.get("content_offset_seconds"))
     if offset is None:
         raise _Skip("entries without a time")
     commenter = comment.get("commenter") if isinstance(comment.get("commenter"), Mapping) else {}
@@ -211,10 +209,10 @@ def _chat_downloader(path: Path, name: str, items: list[Any]) -> ChatLog:
             raise _Skip("entries without message text")
         author = item.get("author") if isinstance(item.get("author"), Mapping) else {}
         user = str(author.get("name") or author.get("display_name") or "")
-        relative = _number(item.get("time_in_seconds"))
+        relative = finite_number(item.get("time_in_seconds"))
         if relative is not None:
             return relative, False, user, text
-        absolute = _absolute_seconds(item.get("timestamp"))
+        absolute = absolute_seconds(item.get("timestamp"))
         if absolute is None:
             raise _Skip("entries without a time")
         return absolute, True, user, text
@@ -269,7 +267,7 @@ def _read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
         user = row[user_col] if user_col is not None and len(row) > user_col else ""
         when = None
         if time_col is not None:
-            when = _parse_time(row[time_col]) if len(row) > time_col else None
+            when = parse_time(row[time_col]) if len(row) > time_col else None
             if when is None:
                 skipped["rows with an unreadable time"] += 1
                 continue
@@ -317,56 +315,6 @@ def _tolerant(rows: Iterator[list[str]], skipped: Counter[str]) -> Iterator[list
             return
         except csv.Error:
             skipped["malformed CSV rows"] += 1
-
-
-# -- times -----------------------------------------------------------------------------------
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _absolute_seconds(value: Any) -> float | None:
-    """Seconds since the epoch from epoch seconds, milliseconds, microseconds or ISO 8601."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            try:
-                # Python 3.10's fromisoformat does not take the 'Z' suffix
-                return datetime.fromisoformat(re.sub(r"Z$", "+00:00", value.strip())).timestamp()
-            except ValueError:
-                return None
-    number = _number(value)
-    if number is None:
-        return None
-    if number >= 1e14:
-        return number / 1e6
-    if number >= 1e11:
-        return number / 1e3
-    return number
-
-
-def _parse_time(value: str) -> tuple[float, bool] | None:
-    """(seconds, is_wall_clock) from '12.5', '1:02:03', '-0:05', epoch numbers or ISO 8601."""
-    value = value.strip()
-    clock = _CLOCK.match(value)
-    if clock:
-        sign, hours, minutes, seconds = clock.groups()
-        total = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
-        return (-total if sign else total), False
-    try:
-        number = float(value)
-    except ValueError:
-        absolute = _absolute_seconds(value)
-        return None if absolute is None else (absolute, True)
-    if not math.isfinite(number):
-        return None
-    if abs(number) >= 1e9:  # a wall-clock timestamp, not seconds into a stream
-        return _absolute_seconds(number), True
-    return number, False
 
 
 def _keys(mapping: Mapping[str, Any]) -> str:
