@@ -196,7 +196,7 @@ def summary(analysis: Analysis, paths: Sequence[Path]) -> str:
     if log.assumed_rate:
         lines.append(f"  no time column: assumed {log.assumed_rate:g} msg/s, evenly spaced (set --rate)")
     if analysis.ignored:
-        lines.append(f"  not counted: {analysis.ignored:,} commands or messages from ignored bots")
+        lines.append(f"  not counted: {analysis.ignored:,} commands or messages from bots")
     score_s = analysis.timings.get("score", 0.0)
     lines.append(f"scored {len(analysis.messages):,} messages ({analysis.distinct:,} distinct texts) in "
                  f"{score_s:.1f} s ({len(analysis.messages) / max(score_s, 1e-9):,.0f} msg/s)")

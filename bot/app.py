@@ -23,8 +23,9 @@ def load_predictor(config: Config) -> Predictor:
 
     settings = config.model
     scorer = Scorer.load(settings.path, device=settings.device, quantize=settings.quantize,
-                         max_length=settings.max_length, threads=settings.threads)
-    log.info("model %s loaded on %s%s", settings.path, scorer.device, " (int8)" if scorer.quantized else "")
+                         precision=settings.precision, max_length=settings.max_length,
+                         threads=settings.threads)
+    log.info("model %s loaded on %s (%s)", settings.path, scorer.device, scorer.precision)
     return scorer
 
 

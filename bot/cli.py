@@ -40,8 +40,8 @@ def _load_scorer(config: Config, model_path: str | None):
 
     settings = config.model
     return Scorer.load(model_path or settings.path, device=settings.device,
-                       quantize=settings.quantize, max_length=settings.max_length,
-                       threads=settings.threads)
+                       quantize=settings.quantize, precision=settings.precision,
+                       max_length=settings.max_length, threads=settings.threads)
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
@@ -135,14 +135,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a directory for the report")
     scorer = _load_scorer(config, args.model)
-    analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat, bucket_s=args.bucket,
+    chat = config.chat
+    if config.twitch.bot_login:  # the bot's own replies in a recorded log are not chat's mood
+        chat = dataclasses.replace(chat, ignore_users=(*chat.ignore_users, config.twitch.bot_login))
+    analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=chat, bucket_s=args.bucket,
                                    top=args.top, stream=sys.stderr))
     try:
         paths = write_report(analysis, out)
     except OSError as exc:
         raise ValueError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     print(summary(analysis, paths))
-    print(f"done in {time.perf_counter() - started:.1f} s (model {scorer.name} on {scorer.device})")
+    print(f"done in {time.perf_counter() - started:.1f} s (model {scorer.name}, {scorer.precision} on "
+          f"{scorer.device})")
     return 0
 
 

@@ -64,6 +64,7 @@ class ModelConfig:
     path: str = "default"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     quantize: Literal["auto", "on", "off"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     max_length: int = _opt(64, lo=8, hi=512)
     threads: int = _opt(0, lo=0, hi=256)
     max_batch: int = _opt(256, lo=1, hi=4096)

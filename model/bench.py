@@ -149,7 +149,8 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
         "latency_ms": latency,
         "messages": len(texts),
         "model": {"name": scorer.name, "parameters": scorer.parameters,
-                  "quantized": scorer.quantized, "max_length": scorer.max_length},
+                  "quantized": scorer.quantized, "precision": scorer.precision,
+                  "max_length": scorer.max_length},
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
                     "queue_size": settings.queue_size, "overload": settings.overload},
         "machine": machine_info(scorer),
@@ -163,7 +164,7 @@ def format_report(result: dict[str, Any]) -> str:
         f"machine: {m['cpu']} | {m['cpu_count']} CPUs | torch threads {m['torch_threads']} | "
         f"device {m['device']} | torch {m['torch']}",
         f"model:   {model['name']} ({model['parameters'] / 1e6:.1f}M parameters"
-        f"{', int8 dynamic' if model['quantized'] else ''}), {result['messages']} messages",
+        f", {model.get('precision', 'fp32')}), {result['messages']} messages",
         f"throughput: batched {result['batched_msgs_per_s']:.0f} msg/s, one-at-a-time "
         f"{result['unbatched_msgs_per_s']:.0f} msg/s, speedup {result['speedup']:.2f}x",
         "latency (open-loop Poisson arrivals, ms):",

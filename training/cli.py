@@ -68,7 +68,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = args.model or "default"
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
-                      split=args.split, quantize=args.quantize)
+                      split=args.split, quantize=args.quantize, precision=args.precision)
     if args.json:
         print(json.dumps(report))
     else:
@@ -137,5 +137,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all rows")
     evaluation.add_argument("--quantize", choices=("auto", "on", "off"), default="auto",
                             help="as model.quantize: on = int8 feed-forward layers (CPU); auto = fp32")
+    evaluation.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                            help="as model.precision: auto = bf16 on CPUs with native bf16, else fp32")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object")
     evaluation.set_defaults(func=cmd_eval)

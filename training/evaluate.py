@@ -12,7 +12,7 @@ from training.metrics import classification_report
 
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
              split_col: str = "split", split: str | None = None, quantize: str = "auto",
-             device: str = "auto", max_length: int = 64) -> dict[str, Any]:
+             precision: str = "auto", device: str = "auto", max_length: int = 64) -> dict[str, Any]:
     """Metrics of `model` on `data` (one split, or every row when `split` is None)."""
     from model.scorer import Scorer
 
@@ -24,8 +24,9 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         if split not in labeled.texts:
             raise ValueError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
-    scorer = Scorer.load(model, device=device, quantize=quantize, max_length=max_length)
+    scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]
     report = classification_report(gold, predicted)
-    report.update({"model": str(model), "data": str(data), "split": split, "quantized": scorer.quantized})
+    report.update({"model": str(model), "data": str(data), "split": split, "quantized": scorer.quantized,
+                   "precision": scorer.precision})
     return report
