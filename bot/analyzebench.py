@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> dict:
         log = read_chat_log(log_path)
         timings["read"] = time.perf_counter() - started
         step = time.perf_counter()
-        scorer = Scorer.load(args.model)
+        scorer = Scorer.load(args.model, precision=args.precision, bulk=True)
         timings["load_model"] = time.perf_counter() - step
         analysis = asyncio.run(analyze(log, scorer, mood=MoodConfig(), chat=ChatConfig()))
         write_report(analysis, Path(tmp) / "out")
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> dict:
         "stream_length": round(log.duration), "seconds": {k: round(v, 2) for k, v in timings.items()},
         "total_seconds": round(total, 1), "messages_per_second": round(len(analysis.messages) / total),
         "swings": len(analysis.swings), "model": scorer.name, "device": str(scorer.device),
+        "precision": scorer.precision,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"torch {torch.__version__}, {torch.get_num_threads()} threads",
     }
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="average msg/s of the stream (default 10)")
     parser.add_argument("--model", default="default", help="model directory (default: the shipped model)")
     parser.add_argument("--corpus", help="one message a line (default: the shared corpus)")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="as model.precision (default auto)")
     parser.add_argument("--unique", action="store_true", help="make every text distinct (worst case)")
     print(json.dumps(run(parser.parse_args(argv)), indent=2))
 

@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from model import scorer as scorer_module
-from model.scorer import LABELS, ModelLoadError, Score, Scorer, _sub_batches, autocast_dtype, use_quantization
+from model.scorer import (
+    LABELS,
+    ModelLoadError,
+    Score,
+    Scorer,
+    _sub_batches,
+    resolve_precision,
+    use_quantization,
+)
 from tests.conftest import ODD_TEXTS
 
 
@@ -69,22 +77,24 @@ def test_quantized_model_scores_close_to_float(tiny_model_dir, corpus_lines):
     assert sum(a.label == b.label for a, b in zip(q, p, strict=True)) >= 30
 
 
-def test_precision_auto_is_fp16_on_cuda_and_bf16_only_on_cpus_that_compute_it(monkeypatch):
+def test_precision_auto_is_fp16_on_cuda_and_bf16_only_for_bulk_scoring_on_cpus_that_compute_it(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert autocast_dtype("auto", cuda, quantized=False) is torch.float16
-    assert autocast_dtype("fp32", cuda, quantized=False) is None
+    assert resolve_precision("auto", cuda, quantized=False) == "fp16"
+    assert resolve_precision("fp32", cuda, quantized=False) == "fp32"
     monkeypatch.setattr(scorer_module, "native_bf16", lambda: True)
-    assert autocast_dtype("auto", cpu, quantized=False) is torch.bfloat16
-    assert autocast_dtype("auto", cpu, quantized=True) is None  # an int8 model stays int8
+    assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "bf16"
+    assert resolve_precision("auto", cpu, quantized=False) == "fp32"  # live chat: small batches are faster in fp32
+    assert resolve_precision("auto", cpu, quantized=True, bulk=True) == "int8"  # an int8 model stays int8
     monkeypatch.setattr(scorer_module, "native_bf16", lambda: False)
-    assert autocast_dtype("auto", cpu, quantized=False) is None  # emulated bf16 is slower than fp32
-    assert autocast_dtype("bf16", cpu, quantized=False) is torch.bfloat16  # asked for explicitly
+    assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "fp32"  # emulated bf16 is slower
+    assert resolve_precision("bf16", cpu, quantized=False) == "bf16"  # asked for explicitly
 
 
 def test_bf16_scores_close_to_fp32(tiny_model_dir, corpus_lines):
     half = Scorer.load(tiny_model_dir, device="cpu", quantize="off", precision="bf16")
     full = Scorer.load(tiny_model_dir, device="cpu", quantize="off", precision="fp32")
     assert (half.precision, full.precision) == ("bf16", "fp32")
+    assert next(half.model.parameters()).dtype == torch.bfloat16  # converted once, not autocast per call
     h, f = half.predict(corpus_lines[:40]), full.predict(corpus_lines[:40])
     # A random tiny model amplifies rounding (on the shipped model the largest difference is 0.025).
     assert sum(abs(a.value - b.value) for a, b in zip(h, f, strict=True)) / len(h) < 0.03
