@@ -35,12 +35,12 @@ def resolve_config(path: str | None) -> Config:
     return parse_config(None, source="built-in defaults")
 
 
-def _load_scorer(config: Config, model_path: str | None):
+def _load_scorer(config: Config, model_path: str | None, *, bulk: bool = False):
     from model.scorer import Scorer
 
     settings = config.model
     return Scorer.load(model_path or settings.path, device=settings.device,
-                       quantize=settings.quantize, precision=settings.precision,
+                       quantize=settings.quantize, precision=settings.precision, bulk=bulk,
                        max_length=settings.max_length, threads=settings.threads)
 
 
@@ -134,7 +134,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a directory for the report")
-    scorer = _load_scorer(config, args.model)
+    scorer = _load_scorer(config, args.model, bulk=True)
     chat = config.chat
     if config.twitch.bot_login:  # the bot's own replies in a recorded log are not chat's mood
         chat = dataclasses.replace(chat, ignore_users=(*chat.ignore_users, config.twitch.bot_login))

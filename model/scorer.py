@@ -77,13 +77,13 @@ def native_bf16() -> bool:
         return False
 
 
-def resolve_precision(precision: str, device: torch.device, quantized: bool) -> str:
+def resolve_precision(precision: str, device: torch.device, quantized: bool, bulk: bool = False) -> str:
     """What the forward pass computes in: int8, fp32, bf16 or fp16.
 
-    CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights on CPUs that compute bf16
-    natively: on the shipped model 1.5x the fp32 batched throughput, p99 at 1,000 msg/s 160 ms
-    instead of 508, the same latency for single messages, dev macro-F1 0.702 vs 0.705 and test
-    0.730 vs 0.728 (model/README.md). Elsewhere bf16 is emulated and slower, so fp32.
+    CUDA: `auto` is fp16 (autocast). CPU: `auto` is fp32 for live chat, whose small batches
+    score faster in fp32, and bf16 for bulk scoring (`analyze`) on CPUs that compute bf16
+    natively: on the shipped model 1.9x the fp32 throughput in 1,024-text batches, dev macro-F1
+    0.702 vs 0.705, test 0.730 vs 0.728 (model/README.md). Emulated bf16 is slower than fp32.
     """
     if quantized:
         return "int8"
@@ -91,7 +91,7 @@ def resolve_precision(precision: str, device: torch.device, quantized: bool) -> 
         return precision
     if device.type == "cuda":
         return "fp16"
-    return "bf16" if device.type == "cpu" and native_bf16() else "fp32"
+    return "bf16" if bulk and device.type == "cpu" and native_bf16() else "fp32"
 
 
 def quantizable_layers(model: torch.nn.Module) -> set[str]:
@@ -153,8 +153,10 @@ class Scorer:
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
-             precision: str = "auto", max_length: int = 64, threads: int = 0) -> Scorer:
-        """Load a checkpoint directory, `default`, or a hub name."""
+             precision: str = "auto", bulk: bool = False, max_length: int = 64,
+             threads: int = 0) -> Scorer:
+        """Load a checkpoint directory, `default`, or a hub name; `bulk`: scoring big batches
+        offline, where throughput matters more than one message's latency."""
         import transformers
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -184,7 +186,7 @@ class Scorer:
             with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works
                 warnings.simplefilter("ignore")
                 scorer.model, scorer.quantized = quantize_int8(model), True
-        scorer.precision = resolve_precision(precision, torch_device, scorer.quantized)
+        scorer.precision = resolve_precision(precision, torch_device, scorer.quantized, bulk)
         if scorer.precision == "bf16" and torch_device.type == "cpu":
             # Converted once: autocast would cast every weight again on every forward pass.
             scorer.model = model.to(torch.bfloat16)

@@ -27,7 +27,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, corpus_lines: list[
 
 @pytest.fixture(scope="session")
 def tiny_scorer(tiny_model_dir: Path) -> Scorer:
-    return Scorer.load(tiny_model_dir, device="cpu", quantize="off", precision="fp32")  # exact on every CPU
+    return Scorer.load(tiny_model_dir, device="cpu", quantize="off")
 
 
 ODD_TEXTS = [

@@ -18,7 +18,7 @@ MAX_BYTES = 50 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def default_scorer() -> Scorer:
-    return Scorer.load("default")  # as the bot loads it: bf16 on CPUs with native bf16, else fp32
+    return Scorer.load("default")  # as the bot loads it: fp32 on CPU
 
 
 def test_default_checkpoint_is_small_safetensors_with_tokenizer_and_report():
