@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -66,8 +67,9 @@ def run(args: argparse.Namespace) -> dict:
         "messages": len(analysis.messages), "distinct_texts": analysis.distinct,
         "stream_length": round(log.duration), "seconds": {k: round(v, 2) for k, v in timings.items()},
         "total_seconds": round(total, 1), "messages_per_second": round(len(analysis.messages) / total),
-        "swings": len(analysis.swings), "model": scorer.name, "device": str(scorer.device),
-        "precision": scorer.precision,
+        "swings": len(analysis.swings),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "model": scorer.name, "device": str(scorer.device), "precision": scorer.precision,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"torch {torch.__version__}, {torch.get_num_threads()} threads",
     }

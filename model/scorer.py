@@ -80,10 +80,11 @@ def native_bf16() -> bool:
 def resolve_precision(precision: str, device: torch.device, quantized: bool, bulk: bool = False) -> str:
     """What the forward pass computes in: int8, fp32, bf16 or fp16.
 
-    CUDA: `auto` is fp16 (autocast). CPU: `auto` is fp32 for live chat, whose small batches
-    score faster in fp32, and bf16 for bulk scoring (`analyze`) on CPUs that compute bf16
-    natively: on the shipped model 1.9x the fp32 throughput in 1,024-text batches, dev macro-F1
-    0.702 vs 0.705, test 0.730 vs 0.728 (model/README.md). Emulated bf16 is slower than fp32.
+    CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights for bulk scoring (`analyze`)
+    on CPUs that compute bf16 natively: 1.4x the fp32 throughput of `analyze`, dev macro-F1
+    0.702 vs 0.705, test 0.730 vs 0.728 (model/README.md). Live chat stays fp32: with bf16 the
+    bot's memory kept growing under load (many distinct small batch shapes), and emulated bf16
+    is slower than fp32 anyway.
     """
     if quantized:
         return "int8"
