@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -139,8 +140,12 @@ def timeline(messages: Sequence[LogMessage], scores: Sequence[Score], ticks: Seq
 
 def hype_peaks(replayed: Replay, messages: Sequence[LogMessage], scores: Sequence[Score],
                settings: MoodConfig, top: int) -> list[Moment]:
-    """The `top` highest hype readings at least one short window apart, highest first."""
-    candidates = sorted((t for t in replayed.ticks if t.short.count >= settings.min_messages),
+    """The `top` highest hype readings, each the highest within one short window either side
+    (a lull next to a bigger moment is no peak), highest first."""
+    ticks = replayed.ticks
+    peaks = _local_maxima([t.at for t in ticks], [t.hype for t in ticks], settings.short_window_s)
+    candidates = sorted((ticks[i] for i in peaks if ticks[i].short.count >= settings.min_messages
+                         and ticks[i].hype > 0),
                         key=lambda t: (t.hype, t.short.rate), reverse=True)
     picked: list[Tick] = []
     for tick in candidates:
@@ -175,6 +180,26 @@ def sharpest_swings(replayed: Replay, messages: Sequence[LogMessage], scores: Se
                               quotes, before=far.baseline.mean, after=far.short.mean, alert=alert))
     moments.sort(key=lambda m: abs(m.change or 0.0), reverse=True)
     return moments[:top]
+
+
+def _local_maxima(times: Sequence[float], values: Sequence[int], radius: float) -> list[int]:
+    """Indices whose value is the highest within `radius` of their time (sliding-window maxima
+    over the window ending at each index and the one starting there, in one pass each way)."""
+    def window_max(order: range) -> list[int]:
+        best: list[int] = [0] * len(values)
+        window: deque[int] = deque()
+        for i in order:
+            while window and values[window[-1]] <= values[i]:
+                window.pop()
+            window.append(i)
+            while abs(times[window[0]] - times[i]) > radius:
+                window.popleft()
+            best[i] = values[window[0]]
+        return best
+
+    before = window_max(range(len(values)))
+    after = window_max(range(len(values) - 1, -1, -1))
+    return [i for i, v in enumerate(values) if v >= before[i] and v >= after[i]]
 
 
 def representative(messages: Sequence[LogMessage], scores: Sequence[Score], offsets: Sequence[float],

@@ -27,21 +27,26 @@ def plot_mood(rows: Sequence[TimelineRow], moments: Sequence[Moment], path: Path
               time_note: str = "") -> Figure:
     """Draw the timeline and the moments, save to `path` (PNG) and return the figure."""
     rows = coarsen(rows, MAX_PLOTTED_BUCKETS)
+    times = [m.at for m in moments]
+    if rows:
+        times += [rows[0].bucket.start, rows[-1].bucket.start + rows[-1].bucket.length]
+    begin, end = (min(times), max(times)) if times else (0.0, 1.0)
+    span = max(end - begin, 1.0)
     with rc_context(STYLE):
         figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
         mood_ax, rate_ax = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         _draw_mood(mood_ax, rows)
         hype_ax = _draw_rate(rate_ax, rows)
-        _mark_swings(mood_ax, rate_ax, [m for m in moments if m.kind == "swing"])
-        _mark_peaks(hype_ax, [m for m in moments if m.kind == "hype peak"])
+        # Labels near the right edge are set to the left of their mark, so none run off the plot.
+        flip = begin + 0.85 * span
+        _mark_swings(mood_ax, rate_ax, [m for m in moments if m.kind == "swing"], flip)
+        _mark_peaks(hype_ax, [m for m in moments if m.kind == "hype peak"], flip)
         mood_ax.set_title(title)
         rate_ax.set_xlabel("time into the recording (h:mm:ss)" + (f" - {time_note}" if time_note else ""))
         rate_ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: hms(x)))
-        if rows:
-            begin, end = rows[0].bucket.start, rows[-1].bucket.start + rows[-1].bucket.length
-            rate_ax.set_xlim(begin, end)
-            step = next((s for s in TICK_STEPS if (end - begin) / s <= 12), TICK_STEPS[-1])
-            rate_ax.xaxis.set_major_locator(MultipleLocator(step))
+        rate_ax.set_xlim(begin - 0.01 * span, end + 0.01 * span)
+        step = next((s for s in TICK_STEPS if span / s <= 12), TICK_STEPS[-1])
+        rate_ax.xaxis.set_major_locator(MultipleLocator(step))
         figure.savefig(path, dpi=DPI)
     return figure
 
@@ -94,7 +99,7 @@ def _draw_rate(ax, rows: Sequence[TimelineRow]):
     return hype_ax
 
 
-def _mark_swings(mood_ax, rate_ax, swings: Sequence[Moment]) -> None:
+def _mark_swings(mood_ax, rate_ax, swings: Sequence[Moment], flip: float) -> None:
     for index, swing in enumerate(sorted(swings, key=lambda m: m.at)):
         color = UP if (swing.change or 0) > 0 else DOWN
         for ax in (mood_ax, rate_ax):
@@ -103,16 +108,19 @@ def _mark_swings(mood_ax, rate_ax, swings: Sequence[Moment]) -> None:
         mood_ax.plot([swing.at], [swing.after], marker=marker, color=color, markersize=11)
         label = f"swing {hms(swing.at)}\n{swing.before:+.2f} -> {swing.after:+.2f}"
         y = 0.97 - 0.13 * (index % 3)  # staggered so neighbouring labels do not overlap
-        mood_ax.annotate(label, xy=(swing.at, y), xycoords=("data", "axes fraction"), xytext=(4, 0),
-                         textcoords="offset points", va="top", color=color, fontsize=12,
+        right = swing.at > flip
+        mood_ax.annotate(label, xy=(swing.at, y), xycoords=("data", "axes fraction"),
+                         xytext=(-4 if right else 4, 0), textcoords="offset points",
+                         ha="right" if right else "left", va="top", color=color, fontsize=12,
                          bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "alpha": 0.9})
 
 
-def _mark_peaks(hype_ax, peaks: Sequence[Moment]) -> None:
+def _mark_peaks(hype_ax, peaks: Sequence[Moment], flip: float) -> None:
     for index, peak in enumerate(sorted(peaks, key=lambda m: m.at)):
         hype_ax.plot([peak.at], [peak.hype], marker="*", color=HYPE, markersize=16, markeredgecolor=HYPE_TEXT)
         lift = 12 + 40 * (index % 3)  # staggered so neighbouring labels do not overlap
         hype_ax.annotate(f"hype {peak.hype}\n{hms(peak.at)}", xy=(peak.at, peak.hype), xytext=(0, lift),
-                         textcoords="offset points", ha="center", va="bottom", fontsize=12, color=HYPE_TEXT,
+                         textcoords="offset points", ha="right" if peak.at > flip else "center", va="bottom",
+                         fontsize=12, color=HYPE_TEXT,
                          arrowprops={"arrowstyle": "-", "color": HYPE_TEXT, "linewidth": 0.8},
                          bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": HYPE, "alpha": 0.9})

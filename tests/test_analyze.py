@@ -102,6 +102,10 @@ def test_hype_peaks_are_a_short_window_apart_and_quote_what_chat_said():
     assert 70 < peaks[0].at <= 76 and peaks[0].hype >= 90
     assert all(abs(a.at - b.at) >= MOOD.short_window_s for a in peaks for b in peaks if a is not b)
     assert peaks[0].messages == ("good play", "good stream")
+    times = [t.at for t in replayed.ticks]
+    for peak in peaks:  # each is the highest reading within one short window either side
+        near = [t.hype for t in replayed.ticks if abs(t.at - peak.at) <= MOOD.short_window_s]
+        assert peak.hype == max(near) and times.count(peak.at) == 1
 
 
 def test_representative_messages_prefer_the_moments_direction_then_repetition():
@@ -158,9 +162,15 @@ async def test_report_files_have_the_promised_columns(tmp_path):
     assert sum(int(r["messages"]) for r in rows) == len(analysis.messages) == 30
     assert rows[0]["start"] == "-0:00:10"  # the first bucket holds the chat from before the VOD's zero
     with open(paths[1], encoding="utf-8") as handle:
+        assert next(csv.reader(handle))[-3:] == ["message_1", "message_2", "message_3"]
+    # No chat in this log is positive to the keyword scorer: hype stays 0, so no peaks are made up.
+    assert not [m for m in analysis.moments if m.kind == "hype peak"]
+
+    swinging = await analyze(read_chat_log(SWING_LOG), KeywordPredictor(), mood=MOOD, chat=ChatConfig())
+    with open(write_report(swinging, tmp_path / "swings")[1], encoding="utf-8") as handle:
         moments = list(csv.DictReader(handle))
-    assert moments and all(re.fullmatch(r"-?\d+:\d\d:\d\d", m["offset"]) for m in moments)
-    assert list(moments[0])[-3:] == ["message_1", "message_2", "message_3"]
+    assert {m["kind"] for m in moments} == {"hype peak", "swing"}
+    assert all(re.fullmatch(r"-?\d+:\d\d:\d\d", m["offset"]) and m["message_1"] for m in moments)
 
 
 def test_cli_analyze_writes_the_report_and_summarises(tmp_path, tiny_model_dir, capsys):
