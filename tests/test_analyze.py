@@ -247,3 +247,13 @@ def test_cli_skips_the_bots_own_replies_commands_and_ignored_bots(tmp_path, tiny
     out = capsys.readouterr().out
     assert code == 0
     assert "not counted: 3 commands or messages from bots" in out and "scored 2 messages" in out
+
+
+async def test_odd_chat_text_in_a_log_is_scored_not_fatal(tmp_path, tiny_scorer):
+    from tests.conftest import ODD_TEXTS
+
+    log = ChatLog(tmp_path / "odd.json", "test", [LogMessage(i * 0.5, f"v{i}", t) for i, t in enumerate(ODD_TEXTS)])
+    analysis = await analyze(log, tiny_scorer, mood=MOOD, chat=ChatConfig(), bucket_s=1)
+    assert len(analysis.scores) == len(ODD_TEXTS) and all(-1 <= s.value <= 1 for s in analysis.scores)
+    paths = write_report(analysis, tmp_path / "out")
+    assert all(p.stat().st_size > 0 for p in paths)
