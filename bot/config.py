@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,8 +136,12 @@ class ChatConfig:
     def counts(self, user: str, text: str) -> bool:
         """Whether a message counts toward the mood: not a command, not from an ignored bot.
         The live bot and offline analysis both filter here, so they count the same messages."""
-        return (not text.startswith(self.command_prefix)
-                and user.lower() not in {u.lower() for u in self.ignore_users})
+        return not text.startswith(self.command_prefix) and user.lower() not in self._ignored
+
+    @cached_property
+    def _ignored(self) -> frozenset[str]:
+        # Built once, not per message: counts() runs for every chat line.
+        return frozenset(u.lower() for u in self.ignore_users)
 
 
 @dataclass(frozen=True)
