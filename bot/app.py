@@ -18,17 +18,6 @@ from model.service import Predictor, ScoringService
 log = logging.getLogger("twitch_mood")
 
 
-def load_predictor(config: Config) -> Predictor:
-    from model.scorer import Scorer
-
-    settings = config.model
-    scorer = Scorer.load(settings.path, device=settings.device, quantize=settings.quantize,
-                         precision=settings.precision, max_length=settings.max_length,
-                         threads=settings.threads)
-    log.info("model %s loaded on %s (%s)", settings.path, scorer.device, scorer.precision)
-    return scorer
-
-
 @asynccontextmanager
 async def running_bot(config: Config, *, predictor: Predictor | None = None, watchdog: Watchdog | None = None,
                       on_send: Callable[[str, str], None] | None = None) -> AsyncIterator[MoodBot]:
@@ -39,7 +28,9 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
     twitch: Any = await authenticated_client(config)  # first: a missing login fails fast
     try:
         if predictor is None:  # loading takes seconds: keep the loop free
-            predictor = await loop.run_in_executor(None, load_predictor, config)
+            from model.scorer import Scorer  # torch: imported only when a real model is needed
+
+            predictor = await loop.run_in_executor(None, Scorer.from_settings, config.model)
         settings = config.model
         service = ScoringService(predictor, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
                                  queue_size=settings.queue_size, overload=settings.overload)

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
+from mood.errors import TwitchMoodError
 
 log = logging.getLogger(__name__)
 
 
-class AuthError(RuntimeError):
+class AuthError(TwitchMoodError):
     """No usable login; the message says what to do."""
 
 

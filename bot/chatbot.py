@@ -12,15 +12,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config, MoodConfig
-from bot.middleware import ChannelCooldown, ModeratorsOnly, is_moderator
-from bot.mood import MoodTracker, Swing
+from bot.middleware import ChannelCooldown, ModeratorsOnly
 from bot.store import Store
+from bot.supervisor import Supervisor
 from commands import COMMANDS, Command, Invocation
 from model.service import Overloaded, ScoringService, ServiceClosed
+from mood.tracker import MoodTracker, Swing
 
 log = logging.getLogger("twitch_mood.bot")
 
@@ -49,7 +50,6 @@ class BotStats:
     replies: int = 0
     alerts: int = 0
     reconnects: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 class MoodBot:
@@ -70,7 +70,8 @@ class MoodBot:
         self._alerts_on: dict[str, bool] = {}
         self._last_reply: dict[str, tuple[str, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._loops: list[asyncio.Task[None]] = []
+        self._loops = Supervisor()
+        self._counts = config.chat_filter().counts
 
     # -- BotView -----------------------------------------------------------------------------
 
@@ -100,14 +101,13 @@ class MoodBot:
             setting = await self.store.channel_setting(name)
             self._alerts_on[name] = channel.mood.alerts_enabled if setting is None else setting.alerts_enabled
         await self._connect()
-        self._loops = [asyncio.create_task(coro) for coro in
-                       (self._flush_forever(), self._watch_swings(), self._watch_connection())]
+        self._loops.start("statistics writer", self._flush_forever)
+        self._loops.start("swing watcher", self._watch_swings)
+        self._loops.start("connection watchdog", self._watch_connection)
 
     async def close(self) -> None:
         """Stop the timers and the chat, finish scoring what arrived, write the last stats."""
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await self._loops.stop()
         await self._disconnect()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=30)
@@ -133,6 +133,7 @@ class MoodBot:
                                   command_middleware=self._middleware(command))
         self.chat = chat
         await loop.run_in_executor(None, chat.start)  # blocks until its socket thread is up
+        self._counts = self.config.chat_filter(chat.username or "").counts
 
     async def _disconnect(self) -> None:
         chat, self.chat = self.chat, None
@@ -157,8 +158,7 @@ class MoodBot:
         channel = _channel_of(message)
         user = message.user.name.lower()
         text = message.text or ""
-        if (channel not in self._channels or user == (self.chat.username if self.chat else None)
-                or not self.config.chat.counts(user, text)):
+        if channel not in self._channels or not self._counts(user, text):
             self.stats.skipped += 1
             return
         sent_at = message.sent_timestamp / 1000 if message.sent_timestamp else self.clock()
@@ -196,8 +196,8 @@ class MoodBot:
             channel = _channel_of(chat_command)
             if channel not in self._channels:
                 return
-            call = Invocation(channel=channel, user=chat_command.user.name, args=chat_command.parameter or "",
-                              is_moderator=is_moderator(chat_command), now=self.clock())
+            call = Invocation(channel=channel, user=chat_command.user.name,
+                              args=chat_command.parameter or "", now=self.clock())
             reply = await command.handler(call, self)
             if reply:
                 await self.send(channel, reply)
@@ -300,4 +300,5 @@ async def _probe(url: str) -> None:
 def _channel_of(message: Any) -> str:
     if message.room is not None:
         return message.room.name.lower()
-    return str(message._parsed["command"]["channel"]).lstrip("#").lower()  # before ROOMSTATE arrived
+    # Before ROOMSTATE arrives `room` is None, and twitchAPI 4.5 names the channel nowhere public.
+    return str(message._parsed["command"]["channel"]).lstrip("#").lower()

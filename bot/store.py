@@ -16,7 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.mood import Bucket, Swing
+from mood.errors import TwitchMoodError
+from mood.tracker import Bucket, Swing
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,21 @@ MIGRATIONS: tuple[str, ...] = (
         text TEXT NOT NULL, value REAL NOT NULL, label TEXT NOT NULL
     );
     """,
+    # 2: the sum of squares was never read
+    "ALTER TABLE minute_stats DROP COLUMN squares;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _UPSERT_MINUTE = """
-    INSERT INTO minute_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO minute_stats VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (channel, minute) DO UPDATE SET
         count = count + excluded.count, total = total + excluded.total,
-        squares = squares + excluded.squares, negative = negative + excluded.negative,
+        negative = negative + excluded.negative,
         neutral = neutral + excluded.neutral, positive = positive + excluded.positive
 """
+
+
+class StoreError(TwitchMoodError):
+    """The database file cannot be used; the message names the path and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +123,9 @@ class Store:
             row = await cursor.fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has schema version {version}, newer than this "
-                               f"twitch-mood ({SCHEMA_VERSION}); upgrade twitch-mood")
+            raise StoreError(f"{self.path} has schema version {version}, newer than this "
+                             f"twitch-mood ({SCHEMA_VERSION}); upgrade twitch-mood or set storage.path "
+                             "to another file")
         for number in range(version, SCHEMA_VERSION):
             script = f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
             await self.db.executescript(script)
@@ -151,7 +159,7 @@ class Store:
             return 0
         minutes, messages, alerts = self._minutes, self._messages, self._alerts
         self._minutes, self._messages, self._alerts = {}, [], []
-        rows = [(channel, minute, b.count, b.total, b.squares, b.negative, b.neutral, b.positive)
+        rows = [(channel, minute, b.count, b.total, b.negative, b.neutral, b.positive)
                 for (channel, minute), b in minutes.items()]
         try:
             await self.db.executemany(_UPSERT_MINUTE, rows)
@@ -202,11 +210,11 @@ class Store:
     async def minute_buckets(self, channel: str, since: float) -> list[Bucket]:
         """Stored per-minute aggregates from `since` on, oldest first (to restore a tracker)."""
         async with self.db.execute(
-                "SELECT minute, count, total, squares, negative, neutral, positive FROM minute_stats "
+                "SELECT minute, count, total, negative, neutral, positive FROM minute_stats "
                 "WHERE channel = ? AND minute >= ? ORDER BY minute", (channel, int(since // 60))) as cursor:
             rows = await cursor.fetchall()
-        return [Bucket(start=r[0] * 60.0, length=60.0, count=r[1], total=r[2], squares=r[3],
-                       negative=r[4], neutral=r[5], positive=r[6]) for r in rows]
+        return [Bucket(start=r[0] * 60.0, length=60.0, count=r[1], total=r[2],
+                       negative=r[3], neutral=r[4], positive=r[5]) for r in rows]
 
     async def message_count(self, channel: str) -> int:
         """Messages written for a channel (pending ones not included)."""

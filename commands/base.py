@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import MoodConfig
-from bot.mood import MoodTracker
+from mood.tracker import MoodTracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,6 @@ class Invocation:
 
     channel: str
     user: str
-    is_moderator: bool  # a moderator or the broadcaster
     args: str
     now: float
 
@@ -50,4 +49,3 @@ class Command:
     name: str
     handler: Handler
     moderators_only: bool = False
-    help: str = ""

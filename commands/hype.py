@@ -1,5 +1,5 @@
 """`!hype`: 0-100 from the short window's message rate against the channel's normal rate and its
-positive share (the formula is `bot.mood.hype_level`)."""
+positive share (the formula is `mood.tracker.hype_level`)."""
 
 from __future__ import annotations
 
@@ -12,4 +12,4 @@ async def handle(call: Invocation, bot: BotView) -> str:
         level=hype.level, rate_ratio=hype.rate_ratio, positive=hype.positive)
 
 
-COMMAND = Command("hype", handle, help="how hyped chat is right now")
+COMMAND = Command("hype", handle)

@@ -48,4 +48,4 @@ async def handle(call: Invocation, bot: BotView) -> str:
                                minutes=minutes, trend=trend_text(current.mean, before, minutes))
 
 
-COMMAND = Command("mood", handle, help="the chat's mood over the last minutes")
+COMMAND = Command("mood", handle)

@@ -20,4 +20,4 @@ async def handle(call: Invocation, bot: BotView) -> str:
     return replies.sentiment_on if enabled else replies.sentiment_off
 
 
-COMMAND = Command("sentiment", handle, moderators_only=True, help="turn mood swing alerts on or off")
+COMMAND = Command("sentiment", handle, moderators_only=True)

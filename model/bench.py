@@ -10,8 +10,6 @@ not hide queueing delay).
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import random
 import time
 from collections.abc import Sequence
@@ -21,8 +19,10 @@ from typing import Any
 
 import torch
 
+from model.machine import machine_info
 from model.scorer import Scorer
 from model.service import Overloaded, ScoringService
+from mood.errors import UsageError
 
 DEFAULT_RATES = (50.0, 200.0, 1000.0)
 
@@ -46,7 +46,7 @@ def sample_messages(corpus: Path, count: int, seed: int) -> list[str]:
     with corpus.open(encoding="utf-8", errors="replace") as handle:
         lines = [line.rstrip("\n") for line in handle if line.strip()]
     if not lines:
-        raise ValueError(f"{corpus} holds no messages")
+        raise UsageError(f"{corpus} holds no messages; pass --corpus FILE (one message a line)")
     rng = random.Random(seed)
     return [lines[rng.randrange(len(lines))] for _ in range(count)]
 
@@ -109,23 +109,12 @@ async def open_loop_latency(service: ScoringService, texts: Sequence[str], rate:
     }
 
 
-def machine_info(scorer: Scorer) -> dict[str, Any]:
+def bench_machine(scorer: Scorer) -> dict[str, Any]:
     """Where the figures were measured."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     device = str(scorer.device)
     if scorer.device.type == "cuda":
         device += f" ({torch.cuda.get_device_name(scorer.device)})"
-    return {
-        "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "device": device, "torch": torch.__version__, "python": platform.python_version(),
-    }
+    return {**machine_info(), "device": device}
 
 
 async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSettings) -> dict[str, Any]:
@@ -153,7 +142,7 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
                   "max_length": scorer.max_length},
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
                     "queue_size": settings.queue_size, "overload": settings.overload},
-        "machine": machine_info(scorer),
+        "machine": bench_machine(scorer),
     }
 
 

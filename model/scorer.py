@@ -11,19 +11,18 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from model.errors import ModelLoadError
 from model.paths import DEFAULT_MODEL_DIR
 from model.text import normalize
+from mood.labels import LABELS, Score
 
 log = logging.getLogger(__name__)
 
-LABELS = ("negative", "neutral", "positive")
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json",
                  "pytorch_model.bin", "pytorch_model.bin.index.json")
 _TOKENIZER_FILE_SETS = (("tokenizer.json",), ("vocab.json", "merges.txt"), ("vocab.txt",),
@@ -33,21 +32,21 @@ SUB_BATCH_TOKENS = 1024
 SUB_BATCH_ROWS = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """One message's sentiment: its label, the three probabilities and value = P(pos) - P(neg)."""
+class ModelSettings(Protocol):
+    """What loading a model reads from config.yaml's `model` section (bot.config.ModelConfig)."""
 
-    label: str
-    negative: float
-    neutral: float
-    positive: float
-    value: float
-
-    @classmethod
-    def from_probs(cls, negative: float, neutral: float, positive: float) -> Score:
-        probs = (negative, neutral, positive)
-        label = LABELS[max(range(3), key=probs.__getitem__)]
-        return cls(label, negative, neutral, positive, positive - negative)
+    @property
+    def path(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def quantize(self) -> str: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
 
 
 def resolve_device(device: str) -> torch.device:
@@ -191,6 +190,17 @@ class Scorer:
         if scorer.precision == "bf16" and torch_device.type == "cpu":
             # Converted once: autocast would cast every weight again on every forward pass.
             scorer.model = model.to(torch.bfloat16)
+        return scorer
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings, *, path: str | Path | None = None,
+                      bulk: bool = False) -> Scorer:
+        """The one loader behind every command: config.yaml's `model` settings, with `path`
+        (a --model option) taking the place of `settings.path` when given."""
+        scorer = cls.load(path or settings.path, device=settings.device, quantize=settings.quantize,
+                          precision=settings.precision, bulk=bulk, max_length=settings.max_length,
+                          threads=settings.threads)
+        log.info("model %s loaded on %s (%s)", scorer.name, scorer.device, scorer.precision)
         return scorer
 
     @torch.inference_mode()

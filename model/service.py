@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from model.scorer import Score
+from mood.labels import Score
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.chatbot import Watchdog
 from bot.config import Config
-from bot.demo import local_config
-from bot.twitch_server import LocalTwitchServer
-from model.scorer import Score
+from localtwitch.demo import local_config
+from localtwitch.server import LocalTwitchServer
+from mood.labels import Score
 
 CHANNEL = "testchan"
 FAST_WATCHDOG = Watchdog(check_interval_s=0.2, dead_after_s=0.6, reconnect_delay_steps=(0, 0.1, 0.2))

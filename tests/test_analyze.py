@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.analyze import analyze, score_texts, write_report
-from bot.chatlog import ChatLog, LogMessage, read_chat_log
+from analysis.analyze import analyze, score_texts, write_report
+from analysis.chatlog import ChatLog, ChatLogError, LogMessage, read_chat_log
+from analysis.moments import hms, hype_peaks, replay, representative, sharpest_swings, timeline
+from analysis.plot import coarsen, plot_mood
 from bot.cli import main
 from bot.config import ChatConfig, parse_config
-from bot.moments import hms, hype_peaks, replay, representative, sharpest_swings, timeline
-from bot.plot import coarsen, plot_mood
-from model.scorer import Score
+from mood.labels import Score
 from tests.botkit import KeywordPredictor
 
 LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
@@ -215,7 +215,7 @@ def test_cli_rejects_a_bad_bucket(capsys):
 
 async def test_a_log_of_only_commands_and_bots_says_so(tmp_path):
     log = ChatLog(tmp_path / "c.csv", "CSV", [LogMessage(0, "nightbot", "hi"), LogMessage(1, "a", "!hype")])
-    with pytest.raises(ValueError, match="all 2 messages are commands or from ignored bots"):
+    with pytest.raises(ChatLogError, match="all 2 messages are commands or from ignored bots"):
         await analyze(log, KeywordPredictor(), mood=MOOD, chat=ChatConfig())
 
 

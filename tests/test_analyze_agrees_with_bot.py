@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-from bot.analyze import analyze
+from analysis.analyze import analyze
+from analysis.chatlog import LogMessage, read_chat_log
 from bot.app import running_bot
-from bot.chatlog import LogMessage, read_chat_log
 from bot.store import Store
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.server import LocalTwitchServer
 from tests.botkit import CHANNEL, FAST_WATCHDOG, KeywordPredictor, bot_config, until
 from tests.test_analyze import SWING_LOG
 

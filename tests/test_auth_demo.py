@@ -11,8 +11,8 @@ import pytest
 from bot.app import running_bot
 from bot.auth import AuthError, TokenFile, Tokens, device_login
 from bot.cli import main
-from bot.demo import run_demo, summary
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.demo import run_demo, summary
+from localtwitch.server import LocalTwitchServer
 from tests.botkit import FAST_WATCHDOG, KeywordPredictor, bot_config
 
 

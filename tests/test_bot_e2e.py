@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import running_bot
 from bot.store import Store
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.server import LocalTwitchServer
 from tests.botkit import CHANNEL, FAST_WATCHDOG, KeywordPredictor, bot_config, reply_containing, say, until
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chatlog import ChatLogError, read_chat_log
+from analysis.chatlog import ChatLogError, read_chat_log
 
 LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
 
@@ -141,7 +141,7 @@ def test_files_that_are_not_chat_logs_get_a_one_line_error(tmp_path, name, data,
 
 
 def test_a_missing_file_or_a_directory_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"chat log .*nope\.json not found"):
+    with pytest.raises(ChatLogError, match=r"chat log .*nope\.json not found"):
         read_chat_log(tmp_path / "nope.json")
     with pytest.raises(ChatLogError, match="is a directory"):
         read_chat_log(tmp_path)

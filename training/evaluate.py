@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from training.data import LABELS, read_labeled
+from mood.labels import LABELS
+from training.data import DataError, read_labeled
 from training.metrics import classification_report
 
 
@@ -22,7 +23,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         gold = [y for name in labeled.labels for y in labeled.labels[name]]
     else:
         if split not in labeled.texts:
-            raise ValueError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
+            raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
     scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]

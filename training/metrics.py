@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from training.data import LABELS
+from mood.labels import LABELS
 
 
 def classification_report(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, Any]:

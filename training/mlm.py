@@ -19,10 +19,11 @@ from typing import Any
 
 import torch
 
+from model.machine import machine_info
 from model.text import normalize
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
-from training.data import file_sha256, read_corpus
-from training.report import hardware, write_json
+from training.data import DataError, file_sha256, read_corpus
+from training.report import write_json
 
 log = logging.getLogger(__name__)
 HELD_OUT_BLOCKS = 200
@@ -141,7 +142,7 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     blocks = group_texts(encoded, args.block_size)
     held_out_count = min(HELD_OUT_BLOCKS, max(1, len(blocks) // 20))
     if len(blocks) <= held_out_count:
-        raise ValueError(f"corpus {args.corpus} gives only {len(blocks)} blocks of {args.block_size} tokens")
+        raise DataError(f"corpus {args.corpus} gives only {len(blocks)} blocks of {args.block_size} tokens")
     # Every 20th block is held out, spread over the whole corpus.
     held_out = blocks[::20][:held_out_count]
     held_ids = set(range(0, 20 * held_out_count, 20))
@@ -180,7 +181,7 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         "held_out_loss": {"before": loss_before, "after": loss_after},
         "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
         "duration_s": round(time.monotonic() - started, 1),
-        "hardware": hardware(),
+        "hardware": machine_info(),
     }
     write_json(args.out / "mlm_report.json", report)
     log.info("MLM: held-out loss %.3f -> %.3f in %.0f s", loss_before, loss_after, report["duration_s"])

@@ -20,11 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from model.machine import machine_info
 from model.text import normalize
+from mood.errors import UsageError
+from mood.labels import LABELS
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
-from training.data import LABELS, DataError, file_sha256, read_corpus, read_labeled
+from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
-from training.report import hardware, write_json
+from training.report import write_json
 from training.weak import corpus_examples, read_lexicon, token_examples
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ def class_weight_vector(labels: list[int], mode: str) -> torch.Tensor | None:
     if mode == "sqrt":
         weights = np.sqrt(weights)
     elif mode != "balanced":
-        raise ValueError(f"class_weights must be none, balanced or sqrt, got {mode!r}")
+        raise UsageError(f"class_weights must be none, balanced or sqrt, got {mode!r}")
     return torch.tensor(weights, dtype=torch.float)
 
 
@@ -200,7 +203,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
                     for e in trainer.state.log_history if "eval_macro_f1" in e],
         "metrics": metrics,
         "duration_s": round(time.monotonic() - started, 1),
-        "hardware": hardware(),
+        "hardware": machine_info(),
     }
     write_json(args.out / "training_report.json", report)
     log.info("sentiment: dev macro-F1 %.3f in %.0f s", metrics["dev"]["macro_f1"], report["duration_s"])

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.logtime import absolute_seconds, finite_number, parse_time
+from analysis.logtime import absolute_seconds, finite_number, parse_time
+from mood.errors import TwitchMoodError
 
 ACCEPTED = ("accepted: TwitchDownloader chat JSON (.json or .json.gz), chat-downloader JSON "
             "(array or JSON lines), or CSV with a header naming a message column")
@@ -39,7 +40,7 @@ DEFAULT_RATE = 10.0  # messages per second assumed for logs without times
 _CSV_DELIMITERS = (",", "\t", ";", "|")
 
 
-class ChatLogError(ValueError):
+class ChatLogError(TwitchMoodError):
     """The file is not a chat log this reader accepts; the message is one line."""
 
 
@@ -96,7 +97,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise FileNotFoundError(f"chat log {path} not found") from None
+        raise ChatLogError(f"chat log {path} not found") from None
     except OSError as exc:
         raise ChatLogError(f"cannot read {path}: {exc.strerror or exc}") from None
     if data[:2] == b"\x1f\x8b":

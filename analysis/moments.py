@@ -14,10 +14,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.chatlog import LogMessage
+from analysis.chatlog import LogMessage
 from bot.config import MoodConfig
-from bot.mood import Bucket, MoodTracker, Swing, WindowStats
-from model.scorer import Score
+from mood.errors import UsageError
+from mood.labels import Score
+from mood.tracker import Bucket, MoodTracker, Swing, WindowStats
 
 MAX_TIMELINE_ROWS = 1_000_000
 QUOTE_CHARS = 120
@@ -125,7 +126,7 @@ def timeline(messages: Sequence[LogMessage], scores: Sequence[Score], ticks: Seq
     first = math.floor(messages[0].offset / bucket_s) * bucket_s
     count = math.floor((messages[-1].offset - first) / bucket_s) + 1
     if count > MAX_TIMELINE_ROWS:
-        raise ValueError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log; "
+        raise UsageError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log; "
                          "choose a longer --bucket")
     buckets = [Bucket(first + k * bucket_s, bucket_s) for k in range(count)]
     for message, score in zip(messages, scores, strict=True):

@@ -13,8 +13,8 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from bot.moments import Moment, TimelineRow, hms
-from bot.mood import Bucket
+from analysis.moments import Moment, TimelineRow, hms
+from mood.tracker import Bucket
 
 SIZE_INCHES, DPI = (16, 9), 100  # 1600 x 900 pixels
 STYLE = {"font.size": 13, "axes.titlesize": 17, "axes.labelsize": 14, "legend.fontsize": 12}

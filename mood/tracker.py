@@ -10,10 +10,30 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.config import MoodConfig
+from mood.labels import LABELS
 
-LABEL_NAMES = ("negative", "neutral", "positive")
+
+class MoodSettings(Protocol):
+    """The window and threshold settings a tracker reads (the bot's `MoodConfig` has them)."""
+
+    @property
+    def short_window_s(self) -> float: ...
+    @property
+    def report_window_s(self) -> float: ...
+    @property
+    def baseline_window_s(self) -> float: ...
+    @property
+    def swing_threshold(self) -> float: ...
+    @property
+    def rearm_band(self) -> float: ...
+    @property
+    def alert_cooldown_s(self) -> float: ...
+    @property
+    def min_messages(self) -> int: ...
+    @property
+    def hype_full_rate_ratio(self) -> float: ...
 
 
 @dataclass(slots=True)
@@ -24,7 +44,6 @@ class Bucket:
     length: float = 1.0
     count: int = 0
     total: float = 0.0
-    squares: float = 0.0
     negative: int = 0
     neutral: int = 0
     positive: int = 0
@@ -33,12 +52,11 @@ class Bucket:
         """Count one message with its value and label (negative, neutral or positive)."""
         self.count += 1
         self.total += value
-        self.squares += value * value
         setattr(self, label, getattr(self, label) + 1)
 
     def merge(self, other: Bucket) -> None:
         """Add another bucket's aggregates to this one."""
-        for name in ("count", "total", "squares", "negative", "neutral", "positive"):
+        for name in ("count", "total", "negative", "neutral", "positive"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -93,7 +111,7 @@ def hype_level(rate_ratio: float, positive_share: float, full_rate_ratio: float)
 class MoodTracker:
     """Rolling windows, hype and swing detection for one channel."""
 
-    def __init__(self, settings: MoodConfig) -> None:
+    def __init__(self, settings: MoodSettings) -> None:
         self.settings = settings
         self._buckets: deque[Bucket] = deque()
         self._first: float | None = None
@@ -106,8 +124,8 @@ class MoodTracker:
 
     def add(self, timestamp: float, value: float, label: str) -> None:
         """Count one scored message (label: negative, neutral or positive)."""
-        if label not in LABEL_NAMES:
-            raise ValueError(f"label must be one of {LABEL_NAMES}, not {label!r}")
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS}, not {label!r}")
         start = math.floor(timestamp)
         bucket = self._buckets[-1] if self._buckets else None
         if bucket is None or start > bucket.start:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.config_loader import ConfigError, DataclassBuilder, LineLoader, Lines, kind, merge_mappings
+from bot.config.loader import ConfigError, DataclassBuilder, LineLoader, Lines, kind, merge_mappings
 
 # Keys that would put a secret into config.yaml, and where that secret belongs instead.
 _SECRET_KEYS = {
@@ -167,6 +167,26 @@ class Config:
     def client_secret(self) -> str | None:
         """The client secret from the environment, if set."""
         return os.environ.get(self.twitch.client_secret_env) or None
+
+    def chat_filter(self, own_login: str = "") -> ChatConfig:
+        """`chat` with the bot's own login (`own_login`, else `twitch.bot_login`) ignored as well:
+        the bot's replies are not chat's mood, live or in a recorded log."""
+        login = (own_login or self.twitch.bot_login).lower()
+        if not login:
+            return self.chat
+        return dataclasses.replace(self.chat, ignore_users=(*self.chat.ignore_users, login))
+
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def resolve_config(path: str | None) -> Config:
+    """An explicit path must exist; otherwise ./config.yaml if present, else the defaults."""
+    if path is not None:
+        return load_config(path)
+    if DEFAULT_CONFIG.is_file():
+        return load_config(DEFAULT_CONFIG)
+    return parse_config(None, source="built-in defaults")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

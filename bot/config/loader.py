@@ -1,6 +1,7 @@
 """The generic half of config loading: YAML that remembers key lines and refuses duplicate keys,
 and a builder that turns plain data into typed dataclasses with precise errors (file:line, key
-path, what was found, what was expected). The settings themselves live in bot/config.py."""
+path, what was found, what was expected). The settings themselves live in
+bot/config/settings.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Any, Literal
 
 import yaml
 
+from mood.errors import TwitchMoodError
 
-class ConfigError(ValueError):
+
+class ConfigError(TwitchMoodError):
     """A config file that cannot be used; the message says where and why."""
 
 

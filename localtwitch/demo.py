@@ -1,6 +1,6 @@
 """`twitch-mood demo`: the real bot against the local Twitch-compatible server, replaying real chat.
 
-The bundled sample (`bot/data/demo_chat.csv`) is 3,000 consecutive lines (rows 10,000-12,999) of
+The bundled sample (`localtwitch/data/demo_chat.csv`) is 3,000 consecutive lines (rows 10,000-12,999) of
 `../shared/data/chat_stream_2025.csv`. The demo replays it, injects viewer and moderator commands
 and two bursts of negative chat (one while alerts are off, one after they are back on), and
 prints the bot's replies and alerts as they happen. Mood windows and cooldowns are compressed
@@ -22,7 +22,7 @@ from bot.app import running_bot
 from bot.auth import TokenFile, Tokens
 from bot.chatbot import BotStats
 from bot.config import Config, parse_config
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.server import LocalTwitchServer
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "demo_chat.csv"
 BASE_RATE = 50.0  # messages per second at --speed 1

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.chatlog import ChatLog, ChatLogError, LogMessage
+from analysis.chatlog import ChatLog, ChatLogError, LogMessage
+from analysis.moments import Moment, TimelineRow, hms, hype_peaks, replay, sharpest_swings, timeline
 from bot.config import ChatConfig, MoodConfig
-from bot.moments import Moment, TimelineRow, hms, hype_peaks, replay, sharpest_swings, timeline
-from bot.mood import Swing
-from model.scorer import Score
 from model.service import Predictor, ScoringService
+from mood.labels import Score
+from mood.tracker import Swing
 
 BATCH = 1024  # texts per forward-pass batch; throughput, not latency, matters offline
 SORT_WINDOW = 2 * BATCH  # texts sorted by length within windows: less padding, steady progress
@@ -134,7 +134,7 @@ async def analyze(log: ChatLog, predictor: Predictor, *, mood: MoodConfig, chat:
 
 def write_report(analysis: Analysis, out_dir: Path) -> list[Path]:
     """Write timeline.csv, moments.csv and mood.png into `out_dir`; return their paths."""
-    from bot.plot import plot_mood  # matplotlib takes a moment to import
+    from analysis.plot import plot_mood  # matplotlib takes a moment to import
 
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

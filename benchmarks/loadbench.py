@@ -1,6 +1,6 @@
 """Load benchmark of the whole bot: real chat through the local Twitch-compatible server.
 
-    python -m bot.loadbench [--rate 200] [--seconds 60] [--model default]
+    python -m benchmarks.loadbench [--rate 200] [--seconds 60] [--model default]
 
 Replays real chat (`../shared/data/chat_stream_2025.csv`, else the bundled demo sample) at a
 fixed rate into one channel while a viewer asks `!mood` every few seconds. Reports whether every
@@ -13,29 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.app import running_bot
-from bot.demo import SAMPLE, local_config, read_sample
 from bot.store import Store
-from bot.twitch_server import LocalTwitchServer
+from localtwitch.demo import SAMPLE, local_config, read_sample
+from localtwitch.server import LocalTwitchServer
+from model.machine import rss_mib
 from model.paths import shared_data_dir
 
 CHANNEL = "loadtest"
 PROBE_EVERY_S = 5.0
-
-
-def rss_mib() -> float:
-    """Current resident memory of this process in MiB."""
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def chat_lines(count: int) -> list[tuple[str, str]]:
@@ -50,9 +41,8 @@ async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="twitch-mood-load-") as tmp, LocalTwitchServer() as server:
         # default windows; no command cooldown, so every probe gets an answer
         config = local_config(server, Path(tmp), CHANNEL, model=model, mood={"command_cooldown_s": 0})
-        ignored = set(config.chat.ignore_users)
-        countable = sum(1 for user, text in lines
-                        if user.lower() not in ignored and not text.startswith(config.chat.command_prefix))
+        counts = config.chat_filter().counts
+        countable = sum(1 for user, text in lines if counts(user, text))
         latencies: list[float] = []
         memory: list[float] = []
         async with running_bot(config) as bot:

@@ -1,4 +1,4 @@
-"""How long `twitch-mood analyze` takes on a long stream: `python -m bot.analyzebench`.
+"""How long `twitch-mood analyze` takes on a long stream: `python -m benchmarks.analyzebench`.
 
 Builds a TwitchDownloader chat JSON of `--messages` real chat lines (the shared corpus in
 recording order, wrapping around when it runs out) arriving at `--rate` msg/s on average, then
@@ -13,19 +13,15 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import platform
 import random
-import resource
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
-from bot.analyze import analyze, write_report
-from bot.chatlog import read_chat_log
+from analysis.analyze import analyze, write_report
+from analysis.chatlog import read_chat_log
 from bot.config import ChatConfig, MoodConfig
+from model.machine import machine_info, peak_rss_mib
 from model.paths import default_corpus
 from model.scorer import Scorer
 
@@ -68,15 +64,14 @@ def run(args: argparse.Namespace) -> dict:
         "stream_length": round(log.duration), "seconds": {k: round(v, 2) for k, v in timings.items()},
         "total_seconds": round(total, 1), "messages_per_second": round(len(analysis.messages) / total),
         "swings": len(analysis.swings),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mib": round(peak_rss_mib()),
         "model": scorer.name, "device": str(scorer.device), "precision": scorer.precision,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "machine": machine_info(),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.analyzebench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.analyzebench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000, help="messages in the log (default 100000)")
     parser.add_argument("--rate", type=float, default=10.0, help="average msg/s of the stream (default 10)")

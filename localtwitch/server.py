@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.local_oauth import LocalOAuth
+from localtwitch.oauth import LocalOAuth
 
 HOST = "127.0.0.1"
 _TAG_ESCAPES = str.maketrans({";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"})
@@ -138,9 +138,8 @@ class LocalTwitchServer:
         self.oauth.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, HOST, self._port)
-        await site.start()
-        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await web.TCPSite(self._runner, HOST, self._port).start()
+        self._port = self._runner.addresses[0][1]
         self.oauth.base_url = f"http://{HOST}:{self._port}/"
 
     async def _shutdown(self) -> None:

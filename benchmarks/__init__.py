@@ -1,0 +1,1 @@
+"""Whole-system benchmarks: the bot under load through the local server, `analyze` on a big log."""

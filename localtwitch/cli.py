@@ -1,0 +1,34 @@
+"""`twitch-mood demo` (registered by bot/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from mood.errors import UsageError
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from localtwitch.demo import run_demo, summary
+
+    if args.speed <= 0:
+        raise UsageError("--speed must be positive")
+    if not args.verbose:  # the transcript is the output; keep library chatter out of it
+        logging.getLogger().setLevel(logging.WARNING)
+    stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
+                                                model=args.model))
+    print(summary(stats, sent, elapsed))
+    return 0
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register `demo`."""
+    demo = sub.add_parser("demo", parents=[common],
+                          help="run the bot against a local Twitch server replaying real chat")
+    demo.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = 50 msg/s)")
+    demo.add_argument("--limit", type=int, default=None, help="replay only the first N sample lines")
+    demo.add_argument("--channel", default="demo_channel", help="channel name to use")
+    demo.add_argument("--model", default="default", help="model directory (default: the shipped model)")
+    demo.set_defaults(func=cmd_demo)
