@@ -1,4 +1,5 @@
-"""Shared fixtures: corpus lines from ../shared/data and a tiny random RoBERTa built on the fly."""
+"""Fixtures for every suite: corpus lines from ../shared/data and a tiny random RoBERTa built on the
+fly. Tests under tests/e2e/ are marked `e2e` (`pytest -m "not e2e"` runs the fast suite)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from model.paths import default_corpus
-from model.scorer import Scorer
 from model.tiny import build_tiny_model
+
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -23,25 +31,3 @@ def corpus_lines() -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, corpus_lines: list[str]) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), corpus_lines)
-
-
-@pytest.fixture(scope="session")
-def tiny_scorer(tiny_model_dir: Path) -> Scorer:
-    return Scorer.load(tiny_model_dir, device="cpu", quantize="off")
-
-
-ODD_TEXTS = [
-    "",
-    "   ",
-    "a" * 600,
-    "KEKW " * 120,
-    "😂" * 300,
-    "🔥💯🔥💯🔥💯🔥💯",
-    "\u200b\u200c\u200d\ufeff",
-    "po\u200bg\u200dchamp",
-    "مرحبا بالجميع \u202eRTL\u202c",
-    "\u0301",
-    "ctrl\x00\x07\x1b[31mred",
-    "line\nbreak\ttab",
-    "@someone https://clips.twitch.tv/abc LUL",
-]

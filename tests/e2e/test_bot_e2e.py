@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from bot.app import running_bot
 from bot.store import Store
-from localtwitch.server import LocalTwitchServer
-from tests.botkit import CHANNEL, FAST_WATCHDOG, KeywordPredictor, bot_config, reply_containing, say, until
-
-
-@pytest.fixture
-def server():
-    with LocalTwitchServer() as running:
-        yield running
+from tests.e2e.botkit import CHANNEL, FAST_WATCHDOG, bot_config, reply_containing, say, until
+from tests.helpers import KeywordPredictor
 
 
 async def test_bot_joins_and_scored_messages_change_mood(server, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from model.service import Overloaded, ScoringService, ServiceClosed
 from mood.labels import Score
-from tests.conftest import ODD_TEXTS
+from tests.helpers import ODD_TEXTS
 
 
 class FakePredictor:

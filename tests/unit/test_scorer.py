@@ -15,7 +15,7 @@ from model.scorer import (
     resolve_precision,
     use_quantization,
 )
-from tests.conftest import ODD_TEXTS
+from tests.helpers import ODD_TEXTS
 
 
 def test_batched_scores_equal_one_at_a_time(tiny_scorer, corpus_lines):

@@ -1,10 +1,10 @@
-"""Helpers for end-to-end tests: config pointing at the local server, a keyword scorer, polling."""
+"""Helpers for end-to-end tests: a config pointing at the local server, polling, chat lines."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,30 +12,9 @@ from bot.chatbot import Watchdog
 from bot.config import Config
 from localtwitch.demo import local_config
 from localtwitch.server import LocalTwitchServer
-from mood.labels import Score
 
 CHANNEL = "testchan"
 FAST_WATCHDOG = Watchdog(check_interval_s=0.2, dead_after_s=0.6, reconnect_delay_steps=(0, 0.1, 0.2))
-
-
-class KeywordPredictor:
-    """Deterministic stand-in for the model: 'good' is positive, 'bad' negative, else neutral."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def predict(self, texts: Sequence[str]) -> list[Score]:
-        self.texts.extend(texts)
-        scores = []
-        for text in texts:
-            low = text.lower()
-            if "good" in low:
-                scores.append(Score.from_probs(0.05, 0.05, 0.9))
-            elif "bad" in low:
-                scores.append(Score.from_probs(0.9, 0.05, 0.05))
-            else:
-                scores.append(Score.from_probs(0.1, 0.8, 0.1))
-        return scores
 
 
 def bot_config(server: LocalTwitchServer, tmp_path: Path, **mood: Any) -> Config:

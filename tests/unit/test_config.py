@@ -6,7 +6,7 @@ import yaml
 
 from bot.config import Config, ConfigError, MoodConfig, describe_config, load_config, parse_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:

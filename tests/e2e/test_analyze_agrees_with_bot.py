@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from analysis.analyze import analyze
 from analysis.chatlog import LogMessage, read_chat_log
 from bot.app import running_bot
 from bot.store import Store
 from localtwitch.server import LocalTwitchServer
-from tests.botkit import CHANNEL, FAST_WATCHDOG, KeywordPredictor, bot_config, until
-from tests.test_analyze import SWING_LOG
+from tests.e2e.botkit import CHANNEL, FAST_WATCHDOG, bot_config, until
+from tests.helpers import SWING_LOG, KeywordPredictor
 
 REPLAY_MOOD = {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60, "min_messages": 20,
                "rearm_band": 0.25, "alert_cooldown_s": 30, "swing_threshold": 0.35}
@@ -34,11 +32,6 @@ def play(server: LocalTwitchServer, messages: list[LogMessage], start: float) ->
             time.sleep(delay)
         server.say(CHANNEL, message.user, message.text, sent_at=start + message.offset)
 
-
-@pytest.fixture
-def server():
-    with LocalTwitchServer() as running:
-        yield running
 
 
 async def test_replayed_stream_alerts_and_offline_analysis_agree(server, tmp_path):

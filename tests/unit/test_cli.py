@@ -8,7 +8,7 @@ import yaml
 from bot.cli import main
 from bot.config import ModelConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_config_check_prints_the_effective_config(capsys):

@@ -17,10 +17,8 @@ from analysis.plot import coarsen, plot_mood
 from bot.cli import main
 from bot.config import ChatConfig, parse_config
 from mood.labels import Score
-from tests.botkit import KeywordPredictor
+from tests.helpers import CHAT_LOGS, SWING_LOG, KeywordPredictor
 
-LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
-SWING_LOG = Path(__file__).parent / "fixtures" / "swing_replay.csv"
 MOOD = parse_config({"mood": {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60,
                               "min_messages": 20, "rearm_band": 0.25, "alert_cooldown_s": 30}}).mood
 
@@ -149,7 +147,7 @@ def test_plot_is_1600_by_900_with_labelled_axes_and_marked_moments(tmp_path):
 
 
 async def test_report_files_have_the_promised_columns(tmp_path):
-    log = read_chat_log(LOGS / "chat_downloader.json")
+    log = read_chat_log(CHAT_LOGS / "chat_downloader.json")
     sparse = parse_config({"mood": {"min_messages": 3}}).mood  # 30 messages in 40 s
     analysis = await analyze(log, KeywordPredictor(), mood=sparse, chat=ChatConfig(), bucket_s=10, top=3)
     assert analysis.ignored == 2  # Nightbot and a !mood command, as the live bot skips them
@@ -175,7 +173,7 @@ async def test_report_files_have_the_promised_columns(tmp_path):
 
 def test_cli_analyze_writes_the_report_and_summarises(tmp_path, tiny_model_dir, capsys):
     out = tmp_path / "report"
-    code = main(["analyze", str(LOGS / "twitchdownloader.json"), "--out", str(out), "--bucket", "10s",
+    code = main(["analyze", str(CHAT_LOGS / "twitchdownloader.json"), "--out", str(out), "--bucket", "10s",
                  "--model", str(tiny_model_dir)])
     printed = capsys.readouterr()
     assert code == 0, printed.err
@@ -186,7 +184,7 @@ def test_cli_analyze_writes_the_report_and_summarises(tmp_path, tiny_model_dir, 
 
 
 def test_cli_states_the_assumed_rate_for_logs_without_times(tmp_path, tiny_model_dir, capsys):
-    code = main(["analyze", str(LOGS / "stream.csv"), "--out", str(tmp_path), "--rate", "2",
+    code = main(["analyze", str(CHAT_LOGS / "stream.csv"), "--out", str(tmp_path), "--rate", "2",
                  "--model", str(tiny_model_dir)])
     assert code == 0
     assert "no time column: assumed 2 msg/s, evenly spaced" in capsys.readouterr().out
@@ -232,7 +230,7 @@ def test_long_timelines_are_merged_for_the_plot_without_losing_messages():
 def test_cli_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
     taken = tmp_path / "report"
     taken.write_text("not a directory")
-    assert main(["analyze", str(LOGS / "stream.csv"), "--out", str(taken)]) == 2
+    assert main(["analyze", str(CHAT_LOGS / "stream.csv"), "--out", str(taken)]) == 2
     assert "is a file; give a directory" in capsys.readouterr().err
 
 
@@ -250,7 +248,7 @@ def test_cli_skips_the_bots_own_replies_commands_and_ignored_bots(tmp_path, tiny
 
 
 async def test_odd_chat_text_in_a_log_is_scored_not_fatal(tmp_path, tiny_scorer):
-    from tests.conftest import ODD_TEXTS
+    from tests.helpers import ODD_TEXTS
 
     log = ChatLog(tmp_path / "odd.json", "test", [LogMessage(i * 0.5, f"v{i}", t) for i, t in enumerate(ODD_TEXTS)])
     analysis = await analyze(log, tiny_scorer, mood=MOOD, chat=ChatConfig(), bucket_s=1)

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from analysis.chatlog import ChatLogError, read_chat_log
-
-LOGS = Path(__file__).parent / "fixtures" / "chatlogs"
+from tests.helpers import CHAT_LOGS
 
 
 def test_reads_twitchdownloader_json_with_display_names_and_offsets():
-    log = read_chat_log(LOGS / "twitchdownloader.json")
-    document = json.loads((LOGS / "twitchdownloader.json").read_text(encoding="utf-8"))
+    log = read_chat_log(CHAT_LOGS / "twitchdownloader.json")
+    document = json.loads((CHAT_LOGS / "twitchdownloader.json").read_text(encoding="utf-8"))
     comments = document["comments"]
     assert log.format == "TwitchDownloader chat JSON"
     assert len(log.messages) == len(comments) == 36
@@ -37,13 +36,13 @@ def test_reads_twitchdownloader_json_with_display_names_and_offsets():
 
 def test_reads_gzipped_twitchdownloader_json(tmp_path):
     packed = tmp_path / "vod.json.gz"
-    packed.write_bytes(gzip.compress((LOGS / "twitchdownloader.json").read_bytes()))
-    assert read_chat_log(packed).messages == read_chat_log(LOGS / "twitchdownloader.json").messages
+    packed.write_bytes(gzip.compress((CHAT_LOGS / "twitchdownloader.json").read_bytes()))
+    assert read_chat_log(packed).messages == read_chat_log(CHAT_LOGS / "twitchdownloader.json").messages
 
 
 def test_reads_chat_downloader_array_skipping_events_and_keeping_early_chat():
-    log = read_chat_log(LOGS / "chat_downloader.json")
-    items = json.loads((LOGS / "chat_downloader.json").read_text(encoding="utf-8"))
+    log = read_chat_log(CHAT_LOGS / "chat_downloader.json")
+    items = json.loads((CHAT_LOGS / "chat_downloader.json").read_text(encoding="utf-8"))
     texts = [i for i in items if i["message_type"] == "text_message"]
     assert log.format == "chat-downloader JSON"
     assert len(log.messages) == len(texts) == 32
@@ -54,8 +53,8 @@ def test_reads_chat_downloader_array_skipping_events_and_keeping_early_chat():
 
 
 def test_reads_chat_downloader_json_lines_from_a_live_recording():
-    log = read_chat_log(LOGS / "chat_downloader_live.jsonl")
-    good = [json.loads(line) for line in (LOGS / "chat_downloader_live.jsonl").read_text().splitlines()
+    log = read_chat_log(CHAT_LOGS / "chat_downloader_live.jsonl")
+    good = [json.loads(line) for line in (CHAT_LOGS / "chat_downloader_live.jsonl").read_text().splitlines()
             if line.endswith("}")]
     assert log.format == "chat-downloader JSON lines"
     assert len(log.messages) == len(good) == 24
@@ -67,7 +66,7 @@ def test_reads_chat_downloader_json_lines_from_a_live_recording():
 
 
 def test_reads_chat_downloader_csv_by_its_flattened_columns():
-    log = read_chat_log(LOGS / "chat_downloader.csv")
+    log = read_chat_log(CHAT_LOGS / "chat_downloader.csv")
     assert log.format == "CSV (message 'message', time 'time_in_seconds', user 'author.name')"
     assert len(log.messages) == 24
     assert log.messages[0].offset == pytest.approx(11.474)
@@ -75,7 +74,7 @@ def test_reads_chat_downloader_csv_by_its_flattened_columns():
 
 
 def test_csv_without_a_time_column_is_spaced_at_the_assumed_rate():
-    log = read_chat_log(LOGS / "stream.csv", assumed_rate=4.0)
+    log = read_chat_log(CHAT_LOGS / "stream.csv", assumed_rate=4.0)
     assert log.assumed_rate == 4.0
     assert [m.offset for m in log.messages[:3]] == [0.0, 0.25, 0.5]
     assert log.duration == pytest.approx(29 / 4)
@@ -121,7 +120,7 @@ def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 @pytest.mark.parametrize(("name", "data", "expected"), [
     ("empty.json", b"", "is empty; accepted: TwitchDownloader"),
     ("blank.csv", "  \n\n", "is empty"),
-    ("truncated.json", (LOGS / "twitchdownloader.json").read_bytes()[:5000], "JSON is cut off or broken at line 1"),
+    ("truncated.json", (CHAT_LOGS / "twitchdownloader.json").read_bytes()[:5000], "JSON is cut off or broken at line 1"),
     ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "is binary data, not a chat log"),
     ("cut.json.gz", gzip.compress(b'{"comments": []}')[:12], "gzip-compressed but cut off or corrupt"),
     ("columns.csv", "user,time\na,1\n", "no message column found (a CSV header ['user', 'time'])"),

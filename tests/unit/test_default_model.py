@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from model.paths import DEFAULT_MODEL_DIR
 from model.scorer import Scorer
 from mood.labels import LABELS
-from tests.conftest import ODD_TEXTS
+from tests.helpers import ODD_TEXTS, SLANG_PROBE
 from training.data import read_labeled
 
-PROBE = Path(__file__).parent / "fixtures" / "slang_probe.csv"
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -31,7 +29,7 @@ def test_default_checkpoint_is_small_safetensors_with_tokenizer_and_report():
 
 
 def test_default_model_reads_slang_and_emotes_from_every_era(default_scorer):
-    probe = read_labeled(PROBE)
+    probe = read_labeled(SLANG_PROBE)
     texts, gold = probe.split("test")
     predicted = [LABELS.index(s.label) for s in default_scorer.predict(texts)]
     wrong = [(t, LABELS[g], LABELS[p]) for t, g, p in zip(texts, gold, predicted, strict=True) if g != p]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import stat
 
 import pytest
@@ -12,14 +11,8 @@ from bot.app import running_bot
 from bot.auth import AuthError, TokenFile, Tokens, device_login
 from bot.cli import main
 from localtwitch.demo import run_demo, summary
-from localtwitch.server import LocalTwitchServer
-from tests.botkit import FAST_WATCHDOG, KeywordPredictor, bot_config
-
-
-@pytest.fixture
-def server():
-    with LocalTwitchServer() as running:
-        yield running
+from tests.e2e.botkit import FAST_WATCHDOG, bot_config
+from tests.helpers import KeywordPredictor
 
 
 def mode(path) -> int:
@@ -36,15 +29,6 @@ async def test_device_login_stores_the_token_readable_only_by_the_owner(server, 
     stored = json.loads(token_file.path.read_text())
     assert stored == {"token": server.access_token, "refresh": server.refresh_token}
     assert server.access_token not in " ".join(shown)  # the secret is never printed
-
-
-def test_token_file_stays_0600_when_rewritten(tmp_path):
-    token_file = TokenFile(tmp_path / "dir" / "token.json")
-    token_file.save(Tokens("a", "b"))
-    token_file.path.chmod(0o644)  # even if someone loosened it
-    token_file.save(Tokens("c", "d"))
-    assert mode(token_file.path) == 0o600
-    assert token_file.load() == Tokens("c", "d")
 
 
 async def test_run_without_a_login_says_to_run_auth(server, tmp_path):
@@ -94,17 +78,3 @@ async def test_demo_replays_chat_answers_commands_and_reports(tiny_model_dir):
     assert "Chat mood" in transcript and transcript.count("Hype ") == 2, transcript
     assert stats.scored + 1 >= sent - 5 and stats.dropped == 0  # a few sample lines are commands
     assert "messages sent" in summary(stats, sent, elapsed)
-
-
-def test_tokens_are_redacted_from_logs(caplog):
-    from bot.logs import RedactSecrets
-
-    logger = logging.getLogger("twitchAPI.chat")
-    caplog.handler.addFilter(RedactSecrets())
-    with caplog.at_level(logging.DEBUG, logger="twitchAPI.chat"):
-        logger.debug('> "%s"', "PASS oauth:abc123secret")
-        logger.debug("header %s", "Authorization: OAuth zzzsecret")
-        logger.info('stored {"token": "t0ken", "refresh": "r3fresh"}')
-    assert "abc123secret" not in caplog.text and "zzzsecret" not in caplog.text
-    assert "t0ken" not in caplog.text and "r3fresh" not in caplog.text
-    assert "PASS oauth:***" in caplog.text
