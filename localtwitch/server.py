@@ -3,7 +3,7 @@
 It speaks what twitchAPI uses: IRC over WebSocket at `/irc` (CAP, PASS/NICK, the welcome,
 JOIN with ROOMSTATE/USERSTATE/353/366, PRIVMSG with IRCv3 tags, PING/PONG, PART) and the HTTP
 calls `/oauth2/validate`, `/oauth2/token` (refresh and device flow), `/oauth2/device` and
-`/helix/users` (in bot/local_oauth.py). It runs on its own thread and event loop (twitchAPI's
+`/helix/users` (in localtwitch/oauth.py). It runs on its own thread and event loop (twitchAPI's
 `Chat.start()` blocks the thread that calls it), records every line the bot sends, and lets a
 test or the demo say things in a channel as any viewer or moderator, replay a chat log, drop
 connections or refuse new ones.
@@ -15,7 +15,6 @@ import asyncio
 import itertools
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -23,10 +22,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from localtwitch import irc
 from localtwitch.oauth import LocalOAuth
 
 HOST = "127.0.0.1"
-_TAG_ESCAPES = str.maketrans({";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +43,6 @@ class _Client:
     nick: str = ""
     token: str = ""
     channels: set[str] = field(default_factory=set)
-
-
-def _channel(name: str) -> str:
-    return name.lstrip("#").lower()
 
 
 class LocalTwitchServer:
@@ -161,14 +156,14 @@ class LocalTwitchServer:
     def say(self, channel: str, user: str, text: str, *, mod: bool = False, broadcaster: bool = False,
             sent_at: float | None = None) -> None:
         """Deliver a chat message from `user` to every client in `channel`."""
-        self._call(self._say(_channel(channel), user, text, mod, broadcaster, sent_at))
+        self._call(self._say(irc.channel_name(channel), user, text, mod, broadcaster, sent_at))
 
     def replay(self, channel: str, lines: Iterable[tuple[str, str]], rate: float,
                on_line: Callable[[int], None] | None = None) -> Future[int]:
         """Send (user, text) lines at `rate` per second; the future gives the number sent."""
         if self._loop is None:
             raise RuntimeError("server is not running")
-        coro = self._replay(_channel(channel), list(lines), rate, on_line)
+        coro = self._replay(irc.channel_name(channel), list(lines), rate, on_line)
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def drop_connections(self) -> int:
@@ -177,11 +172,11 @@ class LocalTwitchServer:
 
     def joined(self, channel: str) -> bool:
         with self._lock:
-            return any(_channel(channel) in c.channels for c in self._clients)
+            return any(irc.channel_name(channel) in c.channels for c in self._clients)
 
     def sent_texts(self, channel: str | None = None) -> list[str]:
         with self._lock:
-            return [m.text for m in self.sent if channel is None or m.channel == _channel(channel)]
+            return [m.text for m in self.sent if channel is None or m.channel == irc.channel_name(channel)]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Poll `predicate` until it is true or `timeout` passes."""
@@ -235,15 +230,15 @@ class LocalTwitchServer:
             await self._send(client, f":tmi.twitch.tv PONG tmi.twitch.tv {rest}")
         elif verb == "JOIN":
             for name in rest.split(","):
-                await self._join(client, _channel(name.strip()))
+                await self._join(client, irc.channel_name(name.strip()))
         elif verb == "PART":
             for name in rest.split(","):
-                client.channels.discard(_channel(name.strip()))
-                await self._send(client, f"{prefix} PART #{_channel(name.strip())}")
+                client.channels.discard(irc.channel_name(name.strip()))
+                await self._send(client, f"{prefix} PART #{irc.channel_name(name.strip())}")
         elif verb == "PRIVMSG":
             target, _, text = rest.partition(" :")
             with self._lock:
-                self.sent.append(SentMessage(_channel(target), text, time.time()))
+                self.sent.append(SentMessage(irc.channel_name(target), text, time.time()))
 
     async def _welcome(self, client: _Client, nick: str) -> None:
         if client.token != self.oauth.access_token:
@@ -251,52 +246,16 @@ class LocalTwitchServer:
             await client.ws.close()
             return
         client.nick = nick
-        host = ":tmi.twitch.tv"
-        await self._send(
-            client, f"{host} 001 {nick} :Welcome, GLHF!", f"{host} 002 {nick} :Your host is tmi.twitch.tv",
-            f"{host} 003 {nick} :This server is rather new", f"{host} 004 {nick} :-",
-            f"{host} 375 {nick} :-", f"{host} 372 {nick} :You are in a maze of twisty passages, all alike.",
-            f"{host} 376 {nick} :>",
-            f"@badge-info=;badges=;color=;display-name={nick};emote-sets=0;user-id=1000;user-type= "
-            f"{host} GLOBALUSERSTATE",
-        )
+        await self._send(client, *irc.welcome(nick))
 
     async def _join(self, client: _Client, channel: str) -> None:
-        nick = client.nick
         client.channels.add(channel)
-        host = ":tmi.twitch.tv"
-        await self._send(
-            client, f":{nick}!{nick}@{nick}.tmi.twitch.tv JOIN #{channel}",
-            f"@emote-only=0;followers-only=-1;r9k=0;room-id={self._room_id(channel)};slow=0;subs-only=0 "
-            f"{host} ROOMSTATE #{channel}",
-            f"@badge-info=;badges=;color=;display-name={nick};emote-sets=0;mod=0;subscriber=0;user-type= "
-            f"{host} USERSTATE #{channel}",
-            f":{nick}.tmi.twitch.tv 353 {nick} = #{channel} :{nick}",
-            f":{nick}.tmi.twitch.tv 366 {nick} #{channel} :End of /NAMES list",
-        )
-
-    @staticmethod
-    def _room_id(channel: str) -> int:
-        return 10_000 + sum(map(ord, channel))
-
-    def _privmsg(self, channel: str, user: str, text: str, mod: bool, broadcaster: bool,
-                 sent_at: float | None) -> str:
-        login = user.lower().translate(str.maketrans({" ": "_", ":": "_", "!": "_", "@": "_"})) or "viewer"
-        badges = "broadcaster/1" if broadcaster else "moderator/1" if mod else ""
-        tags = {
-            "badge-info": "", "badges": badges, "color": "", "display-name": user.translate(_TAG_ESCAPES),
-            "emotes": "", "first-msg": "0", "flags": "", "id": str(uuid.uuid4()), "mod": "1" if mod else "0",
-            "returning-chatter": "0", "room-id": str(self._room_id(channel)), "subscriber": "0",
-            "tmi-sent-ts": str(int((time.time() if sent_at is None else sent_at) * 1000)), "turbo": "0",
-            "user-id": str(next(self._ids)), "user-type": "mod" if mod else "",
-        }
-        text = text.replace("\r", " ").replace("\n", " ")
-        tag_text = ";".join(f"{k}={v}" for k, v in tags.items())
-        return f"@{tag_text} :{login}!{login}@{login}.tmi.twitch.tv PRIVMSG #{channel} :{text}"
+        await self._send(client, *irc.joined(client.nick, channel))
 
     async def _say(self, channel: str, user: str, text: str, mod: bool, broadcaster: bool,
                    sent_at: float | None) -> None:
-        line = self._privmsg(channel, user, text, mod, broadcaster, sent_at)
+        line = irc.privmsg(channel, user, text, user_id=next(self._ids), mod=mod, broadcaster=broadcaster,
+                           sent_at=sent_at)
         with self._lock:
             clients = [c for c in self._clients if channel in c.channels]
         for client in clients:

@@ -1,0 +1,92 @@
+"""CSV chat logs: a header naming a message column and optionally a time and a user column.
+Without a time column, messages are spaced evenly at an assumed rate."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from analysis.logtime import parse_time
+from analysis.logtypes import ACCEPTED, ChatLog, ChatLogError, LogMessage, collect
+
+MESSAGE_COLUMNS = ("message", "text", "body", "message.body", "content", "msg", "comment")
+TIME_COLUMNS = ("time_in_seconds", "content_offset_seconds", "offset", "offset_seconds", "seconds",
+                "time", "timestamp", "time_text", "created_at", "date")
+USER_COLUMNS = ("user", "username", "user_name", "author.name", "author.display_name", "author",
+                "commenter.display_name", "commenter", "display_name", "name", "nick", "login")
+DEFAULT_RATE = 10.0  # messages per second assumed for logs without times
+_CSV_DELIMITERS = (",", "\t", ";", "|")
+
+
+def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
+    header_line = text.lstrip().splitlines()[0]
+    delimiter, header = _csv_header(header_line)
+    if delimiter is None:
+        preview = header_line[:60] + ("…" if len(header_line) > 60 else "")
+        found = f"a CSV header {header}" if len(header) > 1 else f"first line {preview!r}"
+        raise ChatLogError(f"{path}: no message column found ({found}); {ACCEPTED}; message column "
+                           f"names: {', '.join(MESSAGE_COLUMNS)}")
+    message_col = _pick(header, MESSAGE_COLUMNS)
+    time_col, user_col = _pick(header, TIME_COLUMNS), _pick(header, USER_COLUMNS)
+    rows = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter)
+    next(rows)
+    skipped: Counter[str] = Counter()
+    parsed: list[tuple[tuple[float, bool] | None, str, str]] = []
+    for row in _tolerant(rows, skipped):
+        if len(row) <= message_col or not row[message_col]:
+            skipped["rows without message text" if len(row) > message_col else "malformed CSV rows"] += 1
+            continue
+        user = row[user_col] if user_col is not None and len(row) > user_col else ""
+        when = None
+        if time_col is not None:
+            when = parse_time(row[time_col]) if len(row) > time_col else None
+            if when is None:
+                skipped["rows with an unreadable time"] += 1
+                continue
+        parsed.append((when, user, row[message_col]))
+    used = [f"{role} {header[col]!r}" for role, col in (("message", message_col), ("time", time_col),
+                                                         ("user", user_col)) if col is not None]
+    name = f"CSV ({', '.join(used)})"
+    if time_col is None:
+        messages = [LogMessage(i / assumed_rate, user, body) for i, (_, user, body) in enumerate(parsed)]
+        return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate)
+    log = collect(path, name, parsed, lambda p: (p[0][0], p[0][1], p[1], p[2]))
+    log.skipped.update(skipped)
+    return log
+
+
+def _csv_header(line: str) -> tuple[str | None, list[str]]:
+    """The delimiter under which the first line names a message column, and that header."""
+    best: list[str] = [line]
+    for delimiter in _CSV_DELIMITERS:
+        header = [_column(c) for c in next(csv.reader([line], delimiter=delimiter))]
+        if any(name in MESSAGE_COLUMNS for name in header):
+            return delimiter, header
+        if len(header) > len(best):
+            best = header
+    return None, best
+
+
+def _column(name: str) -> str:
+    return name.strip().strip('"').lower()
+
+
+def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
+    for name in candidates:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _tolerant(rows: Iterator[list[str]], skipped: Counter[str]) -> Iterator[list[str]]:
+    """Rows of a csv.reader; a row the csv module rejects is counted and skipped."""
+    while True:
+        try:
+            yield next(rows)
+        except StopIteration:
+            return
+        except csv.Error:
+            skipped["malformed CSV rows"] += 1
