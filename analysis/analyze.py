@@ -47,7 +47,7 @@ class Analysis:
 
 
 async def score_texts(predictor: Predictor, texts: Sequence[str], *, batch: int = BATCH,
-                      progress: Callable[[int], None] | None = None) -> list[Score]:
+                      progress: Callable[[int], object] | None = None) -> list[Score]:
     """Scores for `texts` in order. Each distinct text goes through a ScoringService once; two
     batches are kept queued so the model never waits.
 

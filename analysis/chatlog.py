@@ -141,7 +141,8 @@ def _twitchdownloader(comment: Any) -> tuple[float, bool, str, str]:
     offset = finite_number(comment.get("content_offset_seconds"))
     if offset is None:
         raise Skip("entries without a time")
-    commenter = comment.get("commenter") if isinstance(comment.get("commenter"), Mapping) else {}
+    commenter = comment.get("commenter")
+    commenter = commenter if isinstance(commenter, Mapping) else {}
     user = commenter.get("display_name") or commenter.get("name") or ""
     message = comment.get("message")
     body = message.get("body") if isinstance(message, Mapping) else None
@@ -164,7 +165,8 @@ def _chat_downloader(path: Path, name: str, items: list[Any]) -> ChatLog:
         text = item.get("message")
         if not isinstance(text, str):
             raise Skip("entries without message text")
-        author = item.get("author") if isinstance(item.get("author"), Mapping) else {}
+        author = item.get("author")
+        author = author if isinstance(author, Mapping) else {}
         user = str(author.get("name") or author.get("display_name") or "")
         relative = finite_number(item.get("time_in_seconds"))
         if relative is not None:

@@ -29,7 +29,7 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
         found = f"a CSV header {header}" if len(header) > 1 else f"first line {preview!r}"
         raise ChatLogError(f"{path}: no message column found ({found}); {ACCEPTED}; message column "
                            f"names: {', '.join(MESSAGE_COLUMNS)}")
-    message_col = _pick(header, MESSAGE_COLUMNS)
+    message_col = header.index(next(name for name in MESSAGE_COLUMNS if name in header))  # found above
     time_col, user_col = _pick(header, TIME_COLUMNS), _pick(header, USER_COLUMNS)
     rows = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter)
     next(rows)

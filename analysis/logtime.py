@@ -55,5 +55,6 @@ def parse_time(value: str) -> tuple[float, bool] | None:
     if not math.isfinite(seconds):
         return None
     if abs(seconds) >= 1e9:  # a wall-clock timestamp, not seconds into a stream
-        return absolute_seconds(seconds), True
+        absolute = absolute_seconds(seconds)
+        return None if absolute is None else (absolute, True)
     return seconds, False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
@@ -17,7 +18,7 @@ from analysis.moments import Moment, TimelineRow, hms
 from mood.tracker import Bucket
 
 SIZE_INCHES, DPI = (16, 9), 100  # 1600 x 900 pixels
-STYLE = {"font.size": 13, "axes.titlesize": 17, "axes.labelsize": 14, "legend.fontsize": 12}
+STYLE: dict[Any, Any] = {"font.size": 13, "axes.titlesize": 17, "axes.labelsize": 14, "legend.fontsize": 12}
 UP, DOWN, RATE, HYPE, HYPE_TEXT = "#2e9e44", "#d1342f", "#a9b6c8", "#e8890c", "#7a4500"
 MAX_PLOTTED_BUCKETS = 1500  # more than the 1600 pixels can show; longer timelines are merged
 TICK_STEPS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)  # seconds

@@ -7,7 +7,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from bot.auth import authenticated_client
 from bot.chatbot import MoodBot, Watchdog
@@ -25,14 +24,16 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
     if not config.channels:
         raise ConfigError(f"{config.source}: channels: is empty; list the channels the bot should join")
     loop = asyncio.get_running_loop()
-    twitch: Any = await authenticated_client(config)  # first: a missing login fails fast
+    twitch = await authenticated_client(config)  # first: a missing login fails fast
     try:
         if predictor is None:  # loading takes seconds: keep the loop free
             from model.scorer import Scorer  # torch: imported only when a real model is needed
 
-            predictor = await loop.run_in_executor(None, Scorer.from_settings, config.model)
+            scorer: Predictor = await loop.run_in_executor(None, Scorer.from_settings, config.model)
+        else:
+            scorer = predictor
         settings = config.model
-        service = ScoringService(predictor, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
+        service = ScoringService(scorer, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
                                  queue_size=settings.queue_size, overload=settings.overload)
         async with service, Store(config.storage.path, keep_messages=config.storage.keep_messages) as store:
             bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send)

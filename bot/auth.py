@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from mood.errors import TwitchMoodError
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from twitchAPI.twitch import Twitch
+    from twitchAPI.type import AuthScope
 
 
 class AuthError(TwitchMoodError):
@@ -53,13 +58,13 @@ class TokenFile:
         os.replace(temporary, self.path)
 
 
-def _scopes() -> list[Any]:
+def _scopes() -> list[AuthScope]:
     from twitchAPI.type import AuthScope
 
     return [AuthScope.CHAT_READ, AuthScope.CHAT_EDIT]
 
 
-async def _client(config: Config) -> Any:
+async def _client(config: Config) -> Twitch:
     from twitchAPI.twitch import Twitch
 
     if not config.twitch.client_id:
@@ -69,7 +74,7 @@ async def _client(config: Config) -> Any:
                         base_url=config.twitch.api_url, auth_base_url=config.twitch.auth_url)
 
 
-async def device_login(config: Config, show: Any = print) -> TokenFile:
+async def device_login(config: Config, show: Callable[[str], object] = print) -> TokenFile:
     """`twitch-mood auth`: device-code flow; prints the URL and code, waits, stores the tokens."""
     from twitchAPI.oauth import CodeFlow
 
@@ -88,7 +93,7 @@ async def device_login(config: Config, show: Any = print) -> TokenFile:
     return token_file
 
 
-async def authenticated_client(config: Config) -> Any:
+async def authenticated_client(config: Config) -> Twitch:
     """A `Twitch` with the stored user token; refreshed tokens are written back (0600)."""
     from twitchAPI.type import InvalidRefreshTokenException, InvalidTokenException, UnauthorizedException
 

@@ -11,23 +11,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config, MoodConfig
 from bot.middleware import ChannelCooldown, ModeratorsOnly
+from bot.sender import ChatSender
 from bot.store import Store
 from bot.supervisor import Supervisor
 from commands import COMMANDS, Command, Invocation
 from model.service import Overloaded, ScoringService, ServiceClosed
 from mood.tracker import MoodTracker, Swing
 
+if TYPE_CHECKING:
+    from twitchAPI.chat import Chat, ChatCommand, ChatMessage, JoinedEvent, LeftEvent
+    from twitchAPI.chat.middleware import BaseCommandMiddleware
+    from twitchAPI.twitch import Twitch
+
+
 log = logging.getLogger("twitch_mood.bot")
 
-MAX_REPLY = 500  # Twitch's message limit
-DUPLICATE_WINDOW_S = 30.0  # Twitch drops a message identical to the previous one within 30 s
-DUPLICATE_SUFFIXES = (" ·", " ··")
 
 
 @dataclass(frozen=True)
@@ -55,20 +59,19 @@ class BotStats:
 class MoodBot:
     """Start with `await start()`, stop with `await close()`; implements commands.BotView."""
 
-    def __init__(self, config: Config, service: ScoringService, store: Store, twitch: Any, *,
+    def __init__(self, config: Config, service: ScoringService, store: Store, twitch: Twitch, *,
                  watchdog: Watchdog | None = None, clock: Callable[[], float] = time.time,
                  on_send: Callable[[str, str], None] | None = None) -> None:
         self.config = config
         self.service, self.store, self.twitch = service, store, twitch
         self.watchdog = watchdog or Watchdog()
         self.clock = clock
-        self.on_send = on_send
+        self.sender = ChatSender(lambda: self.chat, on_send=on_send)
         self.stats = BotStats()
-        self.chat: Any = None
+        self.chat: Chat | None = None
         self._channels = {c.name: c for c in config.channels}
         self._trackers = {name: MoodTracker(c.mood) for name, c in self._channels.items()}
         self._alerts_on: dict[str, bool] = {}
-        self._last_reply: dict[str, tuple[str, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops = Supervisor()
         self._counts = config.chat_filter().counts
@@ -122,7 +125,8 @@ class MoodBot:
         await _probe(self.config.twitch.chat_url)
         chat = await Chat(self.twitch, connection_url=self.config.twitch.chat_url,
                           initial_channel=list(self._channels), callback_loop=loop)
-        chat.reconnect_delay_steps = list(self.watchdog.reconnect_delay_steps)
+        # twitchAPI annotates List[int]; its asyncio.sleep takes the floats the tests use.
+        chat.reconnect_delay_steps = list(self.watchdog.reconnect_delay_steps)  # pyright: ignore[reportAttributeAccessIssue]
         chat.set_prefix(self.config.chat.command_prefix)
         chat.log_no_registered_command_handler = False
         chat.register_event(ChatEvent.MESSAGE, self._on_message)
@@ -146,13 +150,13 @@ class MoodBot:
 
     # -- chat events ---------------------------------------------------------------------------
 
-    async def _on_joined(self, event: Any) -> None:
+    async def _on_joined(self, event: JoinedEvent) -> None:
         log.info("joined #%s", event.room_name)
 
-    async def _on_left(self, event: Any) -> None:
+    async def _on_left(self, event: LeftEvent) -> None:
         log.info("left #%s", event.room_name)
 
-    async def _on_message(self, message: Any) -> None:
+    async def _on_message(self, message: ChatMessage) -> None:
         """Filter and hand over; no awaiting of the model or the database here."""
         self.stats.received += 1
         channel = _channel_of(message)
@@ -183,7 +187,7 @@ class MoodBot:
 
     # -- commands ------------------------------------------------------------------------------
 
-    def _middleware(self, command: Command) -> list[Any]:
+    def _middleware(self, command: Command) -> list[BaseCommandMiddleware]:
         cooldown = ChannelCooldown(lambda channel: self._channels[channel].mood.command_cooldown_s
                                    if channel in self._channels else 0.0)
         if not command.moderators_only:
@@ -191,8 +195,8 @@ class MoodBot:
         silent = self.config.chat.refusal == "silent"
         return [ModeratorsOnly(None if silent else self._refuse), cooldown]
 
-    def _command_handler(self, command: Command) -> Callable[[Any], Any]:
-        async def handle(chat_command: Any) -> None:
+    def _command_handler(self, command: Command) -> Callable[[ChatCommand], Awaitable[None]]:
+        async def handle(chat_command: ChatCommand) -> None:
             channel = _channel_of(chat_command)
             if channel not in self._channels:
                 return
@@ -203,34 +207,16 @@ class MoodBot:
                 await self.send(channel, reply)
         return handle
 
-    async def _refuse(self, chat_command: Any) -> None:
+    async def _refuse(self, chat_command: ChatCommand) -> None:
         channel = _channel_of(chat_command)
         if channel in self._channels:
             await self.send(channel, self._channels[channel].mood.replies.refused)
 
     async def send(self, channel: str, text: str) -> bool:
-        """Send a reply: cut to 500 characters, varied when Twitch would drop it as a repeat."""
-        text = text[:MAX_REPLY]
-        now = time.monotonic()
-        last = self._last_reply.get(channel)
-        if last is not None and now - last[1] < DUPLICATE_WINDOW_S and last[0] == text:
-            first, second = DUPLICATE_SUFFIXES
-            suffix = second if text.endswith(first) else first
-            text = text[:MAX_REPLY - len(suffix)] + suffix
-        for _ in range(100):  # wait up to 10 s for a reconnect in progress
-            if self.chat is not None and self.chat.is_ready():
-                break
-            await asyncio.sleep(0.1)
-        try:
-            await self.chat.send_message(channel, text)
-        except (ValueError, AttributeError) as exc:
-            log.warning("#%s: reply not sent (%s): %s", channel, exc, text)
-            return False
-        self._last_reply[channel] = (text, now)
-        self.stats.replies += 1
-        if self.on_send is not None:
-            self.on_send(channel, text)
-        return True
+        """Say something in a channel (see bot.sender.ChatSender)."""
+        sent = await self.sender.send(channel, text)
+        self.stats.replies += sent
+        return sent
 
     # -- timers ----------------------------------------------------------------------------------
 
@@ -297,7 +283,7 @@ async def _probe(url: str) -> None:
         pass
 
 
-def _channel_of(message: Any) -> str:
+def _channel_of(message: ChatMessage) -> str:
     if message.room is not None:
         return message.room.name.lower()
     # Before ROOMSTATE arrives `room` is None, and twitchAPI 4.5 names the channel nowhere public.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
+from twitchAPI.chat import ChatCommand
 from twitchAPI.chat.middleware import BaseCommandMiddleware
 
 
-def is_moderator(command: Any) -> bool:
+def is_moderator(command: ChatCommand) -> bool:
     """A moderator or the broadcaster of the channel the command was used in."""
     user = command.user
     badges = user.badges or {}
@@ -20,13 +20,13 @@ def is_moderator(command: Any) -> bool:
 class ModeratorsOnly(BaseCommandMiddleware):
     """Only moderators and the broadcaster may run the command; others get `on_refused`."""
 
-    def __init__(self, on_refused: Callable[[Any], Awaitable[None]] | None = None) -> None:
+    def __init__(self, on_refused: Callable[[ChatCommand], Awaitable[None]] | None = None) -> None:
         self.execute_blocked_handler = on_refused
 
-    async def can_execute(self, command: Any) -> bool:
+    async def can_execute(self, command: ChatCommand) -> bool:
         return is_moderator(command)
 
-    async def was_executed(self, command: Any) -> None:
+    async def was_executed(self, command: ChatCommand) -> None:
         return None
 
 
@@ -42,11 +42,11 @@ class ChannelCooldown(BaseCommandMiddleware):
         self.execute_blocked_handler = None
         self._last: dict[tuple[str, str], datetime] = {}
 
-    async def can_execute(self, command: Any) -> bool:
+    async def can_execute(self, command: ChatCommand) -> bool:
         channel = command.room.name if command.room is not None else ""
         last = self._last.get((command.name, channel))
         return last is None or (datetime.now() - last).total_seconds() >= self.cooldown_for(channel)
 
-    async def was_executed(self, command: Any) -> None:
+    async def was_executed(self, command: ChatCommand) -> None:
         channel = command.room.name if command.room is not None else ""
         self._last[(command.name, channel)] = datetime.now()

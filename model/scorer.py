@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -107,7 +107,8 @@ def quantizable_layers(model: torch.nn.Module) -> set[str]:
 
 def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     """Dynamic int8 quantisation, per-channel weight scales, of the feed-forward layers."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization.qconfig import per_channel_dynamic_qconfig
 
     return quantize_dynamic(model, dict.fromkeys(quantizable_layers(model), per_channel_dynamic_qconfig))
 
@@ -126,7 +127,7 @@ def check_model_dir(path: Path) -> None:
         )
 
 
-def _label_indices(id2label: dict[int, str]) -> tuple[int, int, int]:
+def _label_indices(id2label: Mapping[Any, str]) -> tuple[int, int, int]:
     """Indices of negative, neutral, positive; LABEL_0..2 are taken in that order."""
     names = {str(name).lower(): int(i) for i, name in id2label.items()}
     if len(names) != 3:
@@ -167,7 +168,7 @@ class Scorer:
         source = _resolve_source(path)
         torch_device = resolve_device(device)
         try:
-            _label_indices(AutoConfig.from_pretrained(source).id2label)  # refuse before loading weights
+            _label_indices(AutoConfig.from_pretrained(source).id2label or {})  # refuse before loading weights
             tokenizer = AutoTokenizer.from_pretrained(source)
             # fp32 on load: shipped weights may be fp16 (CUDA runs fp16 through autocast anyway).
             model = AutoModelForSequenceClassification.from_pretrained(source, dtype=torch.float32)

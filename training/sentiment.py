@@ -22,9 +22,10 @@ import torch
 
 from model.machine import machine_info
 from model.text import normalize
+from model.tokenizer import train_bpe_tokenizer
 from mood.errors import UsageError
 from mood.labels import LABELS
-from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta, train_bpe_tokenizer
+from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
 from training.report import write_json
@@ -96,7 +97,8 @@ def load_classifier(args: SentimentArgs) -> tuple[Any, Any]:
         from transformers import RobertaForSequenceClassification
 
         texts = list(dict.fromkeys(normalize(t) for t in read_corpus(args.corpus)))
-        tokenizer = train_bpe_tokenizer(texts, args.out, ScratchShape.vocab_size)
+        tokenizer = train_bpe_tokenizer(texts, args.out, ScratchShape.vocab_size,
+                                        model_max_length=ScratchShape.max_position_embeddings - 2)
         config = scratch_roberta(tokenizer, ScratchShape()).config
         config.update({"num_labels": 3, "id2label": id2label, "label2id": label2id})
         return tokenizer, RobertaForSequenceClassification(config)
@@ -186,7 +188,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         split_texts, split_labels = data.split(split)
         if split_texts:
             output = trainer.predict(EncodedSet(tokenizer, split_texts, split_labels, args.max_length))
-            metrics[split] = classification_report(split_labels, list(output.predictions.argmax(-1)))
+            predicted = np.asarray(output.predictions).argmax(-1)
+            metrics[split] = classification_report(split_labels, list(predicted))
     model.save_pretrained(str(args.out))
     tokenizer.save_pretrained(str(args.out))
     report = {

@@ -100,9 +100,9 @@ class DataclassBuilder:
             if name in values:
                 continue
             if dataclasses.is_dataclass(hints[name]):
-                values[name] = self.build(hints[name], {}, f"{key_path}.{name}".lstrip("."), {}, line)
+                values[name] = self.build(hints[name], {}, f"{key_path}.{name}".lstrip("."), {}, line)  # pyright: ignore[reportArgumentType]
             elif f.metadata.get("path"):
-                values[name] = self.resolve_path(f.default)
+                values[name] = self.resolve_path(str(f.default))
         return cls(**values)
 
     def resolve_path(self, value: str) -> str:
@@ -111,7 +111,7 @@ class DataclassBuilder:
 
     def value(self, f: dataclasses.Field, tp: Any, value: Any, key_path: str, line: int | None) -> Any:
         if dataclasses.is_dataclass(tp):
-            return self.build(tp, value, key_path, {}, line)
+            return self.build(tp, value, key_path, {}, line)  # pyright: ignore[reportArgumentType]
         origin = typing.get_origin(tp)
         ok = False
         if origin is Literal:
@@ -137,8 +137,8 @@ class DataclassBuilder:
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             self.fail(key_path, line, f"expected {describe(tp)} from {lo} to {hi}, found {value!r}")
         if tp is str:
-            self.check_template(value, f.metadata.get("fields", ()), key_path, line)
-        return self.resolve_path(value) if f.metadata.get("path") else value
+            self.check_template(str(value), f.metadata.get("fields", ()), key_path, line)
+        return self.resolve_path(str(value)) if f.metadata.get("path") else value
 
     def check_template(self, text: str, allowed: tuple[str, ...], key_path: str,
                        line: int | None) -> None:

@@ -90,7 +90,7 @@ async def test_moderator_turns_alerts_off_and_on_and_a_viewer_cannot(server, tmp
         alerts = await store.alerts(CHANNEL)
         setting = await store.channel_setting(CHANNEL)
     assert [(a.sent, a.reason) for a in alerts] == [(False, "alerts off")]
-    assert (setting.alerts_enabled, setting.changed_by) == (True, CHANNEL)
+    assert setting is not None and (setting.alerts_enabled, setting.changed_by) == (True, CHANNEL)
 
 
 async def test_setting_and_stats_survive_a_restart(server, tmp_path):

@@ -121,7 +121,7 @@ def test_swings_are_measured_where_they_went_furthest():
     swings = sharpest_swings(replayed, log.messages, scores, MOOD, top=5)
     assert {m.alert for m in swings} == {"sent", "not sent (cooldown)"}
     down = next(m for m in swings if m.alert == "sent")
-    assert down.change < -0.9  # detected at about -0.4, went on to about -1.2 (a 5 s window of "bad")
+    assert down.change is not None and down.change < -0.9  # detected at about -0.4, went on to about -1.2 (a 5 s window of "bad")
     assert all(q.lower().find("bad") >= 0 for q in down.messages)
 
 

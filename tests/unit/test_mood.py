@@ -97,7 +97,8 @@ def test_hovering_at_the_threshold_does_not_alert_repeatedly():
     tracker = MoodTracker(SETTINGS)
     feed(tracker, T0, 600, 1, 0.4)
     feed(tracker, T0 + 600, 60, 1, -0.4)
-    assert tracker.check_swing(T0 + 660, alerts_enabled=True).sent
+    swing = tracker.check_swing(T0 + 660, alerts_enabled=True)
+    assert swing is not None and swing.sent
     # Still swung for the next checks: no new alert while disarmed and inside the cooldown.
     assert all(tracker.check_swing(T0 + 660 + k, alerts_enabled=True) is None for k in range(1, 60))
 
@@ -106,7 +107,8 @@ def test_swing_alert_respects_cooldown_after_rearming():
     tracker = MoodTracker(SETTINGS)
     feed(tracker, T0, 600, 1, 0.4)
     feed(tracker, T0 + 600, 60, 1, -0.4)
-    assert tracker.check_swing(T0 + 660, alerts_enabled=True).sent
+    swing = tracker.check_swing(T0 + 660, alerts_enabled=True)
+    assert swing is not None and swing.sent
     feed(tracker, T0 + 660, 60, 1, 0.4)  # settles back: re-arms
     assert tracker.check_swing(T0 + 720, alerts_enabled=True) is None
     feed(tracker, T0 + 720, 60, 4, -0.9)  # swings again within 120 s of the alert

@@ -190,7 +190,7 @@ async def test_odd_chat_text_through_the_service(tiny_scorer):
 
 def test_invalid_settings_are_refused():
     with pytest.raises(ValueError, match="overload"):
-        ScoringService(FakePredictor(), max_batch=1, max_wait_ms=1, queue_size=1, overload="drop")
+        ScoringService(FakePredictor(), max_batch=1, max_wait_ms=1, queue_size=1, overload="drop")  # pyright: ignore[reportArgumentType]
     with pytest.raises(ValueError, match="max_batch"):
         ScoringService(FakePredictor(), max_batch=0, max_wait_ms=1, queue_size=1, overload="wait")
 

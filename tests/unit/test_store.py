@@ -83,6 +83,7 @@ async def test_alert_setting_survives_reopening(tmp_path):
         await store.set_alerts_enabled("chan", False, changed_by="mod_anna", changed_at=T0)
     async with Store(path) as store:
         setting = await store.channel_setting("chan")
+    assert setting is not None
     assert (setting.alerts_enabled, setting.changed_by, setting.changed_at) == (False, "mod_anna", T0)
 
 

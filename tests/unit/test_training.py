@@ -88,7 +88,7 @@ def test_weak_examples_exclude_labeled_messages_and_balance_polarity():
 
 def test_class_weights_favour_rare_classes():
     weights = class_weight_vector([1] * 6 + [2] * 3 + [0], "balanced")
-    assert weights[0] > weights[2] > weights[1]
+    assert weights is not None and weights[0] > weights[2] > weights[1]
     assert class_weight_vector([0, 1, 2], "none") is None
 
 
@@ -155,4 +155,5 @@ def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
     BertForMaskedLM(config).save_pretrained(tmp_path / "mlm")
     assert keep_pooler(str(tmp_path / "base"), tmp_path / "mlm", "bert") == 2
     classifier = BertForSequenceClassification.from_pretrained(tmp_path / "mlm", num_labels=3)
+    assert classifier.bert.pooler is not None and base.pooler is not None
     assert torch.equal(classifier.bert.pooler.dense.weight, base.pooler.dense.weight)
