@@ -60,7 +60,7 @@ def resolve_device(device: str) -> torch.device:
 
 def use_quantization(quantize: str, device: torch.device) -> bool:
     """Dynamic int8 quantisation exists for CPU only, and only `on` asks for it: on the shipped
-    model it cost 0.003 dev but 0.053 test macro-F1, so `auto` keeps fp32 (model/README.md)."""
+    model it cost too much test accuracy, so `auto` keeps fp32 (figures: model/README.md)."""
     if quantize == "on" and device.type != "cpu":
         log.warning("model.quantize is 'on' but int8 dynamic quantisation is CPU-only; ignored")
     return quantize == "on" and device.type == "cpu"
@@ -80,10 +80,9 @@ def resolve_precision(precision: str, device: torch.device, quantized: bool, bul
     """What the forward pass computes in: int8, fp32, bf16 or fp16.
 
     CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights for bulk scoring (`analyze`)
-    on CPUs that compute bf16 natively: 1.4x the fp32 throughput of `analyze`, dev macro-F1
-    0.702 vs 0.705, test 0.730 vs 0.728 (model/README.md). Live chat stays fp32: with bf16 the
-    bot's memory kept growing under load (many distinct small batch shapes), and emulated bf16
-    is slower than fp32 anyway.
+    on CPUs that compute bf16 natively: faster for `analyze` at the same accuracy (figures:
+    model/README.md). Live chat stays fp32: with bf16 the bot's memory kept growing under load
+    (many distinct small batch shapes), and emulated bf16 is slower than fp32 anyway.
     """
     if quantized:
         return "int8"
@@ -97,8 +96,8 @@ def resolve_precision(precision: str, device: torch.device, quantized: bool, bul
 def quantizable_layers(model: torch.nn.Module) -> set[str]:
     """The feed-forward Linear layers of the transformer blocks.
 
-    Attention projections, the pooler and the classifier stay fp32: on the shipped model,
-    quantising every Linear layer cost 0.014 dev macro-F1; feed-forward layers only, 0.003.
+    Attention projections, the pooler and the classifier stay fp32: quantising every Linear
+    layer cost more accuracy than the feed-forward layers alone (model/README.md).
     """
     return {name for name, module in model.named_modules()
             if isinstance(module, torch.nn.Linear) and ".layer." in f".{name}."
