@@ -28,6 +28,14 @@ def hub_downloads_allowed() -> bool:
     return os.environ.get(ALLOW_HUB_ENV) == "1" and not offline
 
 
+def model_path_problem(value: str) -> str | None:
+    """Why `value` cannot name a model, judged without loading anything; None when it may.
+    A relative directory is taken from the working directory, as the loader takes it."""
+    if value == "default" or Path(value).expanduser().is_dir() or is_hub_name(value):
+        return None
+    return f"expected {MODEL_PATH_ACCEPTS}, found {value!r}"
+
+
 def shared_data_dir() -> Path:
     """`$TWITCH_MOOD_DATA`, else `../shared/data` beside the source checkout."""
     if os.environ.get(DATA_DIR_ENV):

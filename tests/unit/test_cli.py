@@ -59,6 +59,14 @@ def test_score_with_a_mistyped_model_fails_at_once_in_one_line(model, tmp_path, 
     assert "expected `default`, a checkpoint directory, or a hub name (`name` or `org/name`) when a hub is reachable" in err[0]
 
 
+def test_config_check_refuses_a_model_path_that_is_no_directory_nor_hub_name(tmp_path, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("model:\n  path: ./models/mine\n", encoding="utf-8")
+    assert main(["config", "check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"twitch-mood: error: {config}:2: model.path: expected")
+
+
 def test_bench_json_reports_both_modes_and_latency(capsys):
     args = ["bench", "--model", "tiny", "--messages", "300", "--seconds", "0.5", "--rates", "50,400", "--json"]
     assert main(args) == 0
