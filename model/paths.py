@@ -1,12 +1,39 @@
-"""Where the shipped model and the shared data live."""
+"""Where the shipped model and the shared data live, and what a model path may name."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 DATA_DIR_ENV = "TWITCH_MOOD_DATA"
+# Without it a hub name is read from the local Hugging Face cache only: a mistyped directory then
+# fails at once instead of retrying a hub this machine may not reach.
+ALLOW_HUB_ENV = "TWITCH_MOOD_ALLOW_HUB"
+MODEL_PATH_ACCEPTS = ("`default`, a checkpoint directory, or a hub name (`name` or `org/name`) "
+                      "when a hub is reachable")
+_HUB_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)?")
+_TRUE = {"1", "on", "yes", "true"}
+
+
+def is_hub_name(text: str) -> bool:
+    """`name` or `org/name` of letters, digits, `.`, `_`, `-` (no part starting with a dot)."""
+    return _HUB_NAME.fullmatch(text) is not None
+
+
+def hub_downloads_allowed() -> bool:
+    """`$TWITCH_MOOD_ALLOW_HUB=1`, unless Hugging Face's own `HF_HUB_OFFLINE` is set."""
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+    return os.environ.get(ALLOW_HUB_ENV) == "1" and not offline
+
+
+def model_path_problem(value: str) -> str | None:
+    """Why `value` cannot name a model, judged without loading anything; None when it may.
+    A relative directory is taken from the working directory, as the loader takes it."""
+    if value == "default" or Path(value).expanduser().is_dir() or is_hub_name(value):
+        return None
+    return f"expected {MODEL_PATH_ACCEPTS}, found {value!r}"
 
 
 def shared_data_dir() -> Path:

@@ -1,7 +1,8 @@
 """Sentiment scoring with any Hugging Face sequence-classification checkpoint.
 
 `Scorer.load(path)` accepts `default` (the checkpoint shipped in `model/default/`), a local
-directory, or a hub name where a hub is reachable. `Scorer.predict(texts)` normalises the
+directory, or a hub name: from the local Hugging Face cache, or from the hub itself when
+`TWITCH_MOOD_ALLOW_HUB=1`. `Scorer.predict(texts)` normalises the
 texts, sorts them by token length and runs similar-length sub-batches, so short chat lines are
 not padded to the longest message of a burst.
 """
@@ -17,7 +18,13 @@ from typing import Any, Protocol
 import torch
 
 from model.errors import ModelLoadError
-from model.paths import DEFAULT_MODEL_DIR
+from model.paths import (
+    ALLOW_HUB_ENV,
+    DEFAULT_MODEL_DIR,
+    MODEL_PATH_ACCEPTS,
+    hub_downloads_allowed,
+    is_hub_name,
+)
 from model.text import normalize
 from mood.labels import LABELS, Score
 
@@ -115,7 +122,8 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
 def check_model_dir(path: Path) -> None:
     """Raise ModelLoadError naming the directory and the missing file, if any."""
     if not path.is_dir():
-        raise ModelLoadError(f"model directory {path} does not exist")
+        state = "is not a directory" if path.exists() else "does not exist"
+        raise ModelLoadError(f"model directory {path} {state}; expected {MODEL_PATH_ACCEPTS}")
     if not (path / "config.json").is_file():
         raise ModelLoadError(f"model directory {path} is missing config.json")
     if not any((path / name).is_file() for name in _WEIGHT_FILES):
@@ -164,22 +172,22 @@ class Scorer:
         transformers.utils.logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
-        source = _resolve_source(path)
+        source, local_only = resolve_source(path)
         torch_device = resolve_device(device)
         try:
-            _label_indices(AutoConfig.from_pretrained(source).id2label or {})  # refuse before loading weights
-            tokenizer = AutoTokenizer.from_pretrained(source)
+            config = AutoConfig.from_pretrained(source, local_files_only=local_only)
+            _label_indices(config.id2label or {})  # refuse before loading weights
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
             # fp32 on load: shipped weights may be fp16 (CUDA runs fp16 through autocast anyway).
-            model = AutoModelForSequenceClassification.from_pretrained(source, dtype=torch.float32)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                source, dtype=torch.float32, local_files_only=local_only)
         except ModelLoadError:
             raise
         except Exception as exc:
+            reason = " ".join(str(exc).split())  # the CLI prints one line
             if Path(source).is_dir():
-                raise ModelLoadError(f"model directory {source}: cannot load: {exc}") from exc
-            raise ModelLoadError(
-                f"{source!r} is not a local model directory and could not be loaded as a hub "
-                f"name: {exc}"
-            ) from exc
+                raise ModelLoadError(f"model directory {source}: cannot load: {reason}") from exc
+            raise ModelLoadError(f"hub model {source!r} could not be loaded: {reason}") from exc
         model.eval().to(torch_device)
         scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path))
         if use_quantization(quantize, torch_device):
@@ -249,9 +257,23 @@ def _sub_batches(order: list[int], lengths: list[int]) -> Iterator[list[int]]:
         yield chunk
 
 
-def _resolve_source(path: str | Path) -> str:
-    """`default` -> the shipped directory; an existing or path-like value -> checked directory;
-    anything else is passed on as a hub name."""
+def in_hub_cache(name: str) -> bool:
+    """Whether the local Hugging Face cache holds a model `name` (looks at no network)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except ValueError:  # not a valid repository id after all
+        return False
+
+
+def resolve_source(path: str | Path) -> tuple[str, bool]:
+    """What to hand to from_pretrained, and whether it may only read local files.
+
+    `default` -> the shipped directory; an existing or path-like value -> a checked directory;
+    a hub name -> itself, read from the local cache only unless hub downloads are allowed. A name
+    that can only be a typo fails here, before transformers retries an unreachable hub.
+    """
     text = str(path)
     if text == "default":
         if not (DEFAULT_MODEL_DIR / "config.json").is_file():
@@ -260,10 +282,16 @@ def _resolve_source(path: str | Path) -> str:
                 "set model.path to a checkpoint directory or pass --model DIR"
             )
         check_model_dir(DEFAULT_MODEL_DIR)
-        return str(DEFAULT_MODEL_DIR)
+        return str(DEFAULT_MODEL_DIR), True
     candidate = Path(text).expanduser()
-    # Hub names are `name` or `org/name`; anything else path-shaped must be a local directory.
-    if candidate.exists() or text.startswith((".", "/", "~")) or text.count("/") > 1:
+    if candidate.exists() or not is_hub_name(text):
         check_model_dir(candidate)
-        return str(candidate)
-    return text
+        return str(candidate), True
+    if hub_downloads_allowed():
+        return text, False
+    if not in_hub_cache(text):
+        raise ModelLoadError(
+            f"model {text!r} is not a directory, and the local Hugging Face cache has no hub model of "
+            f"that name; expected {MODEL_PATH_ACCEPTS} (set {ALLOW_HUB_ENV}=1 to download)"
+        )
+    return text, True

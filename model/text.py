@@ -17,7 +17,16 @@ MAX_REPEAT = 3
 MAX_CHAR_RUN = 4
 MAX_PHRASE_WORDS = 4
 
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|tv|gg|be|ly|io|net|org)/\S*")
+_TLDS = "com|tv|gg|be|ly|io|net|org"
+# A link is `http(s)://...` / `www....`, or a bare `domain.tld/...`; either runs to the end of the
+# word. The bare form used to be one regex, `\b[\w-]+(?:\.[\w-]+)*\.(?:tlds)/\S*`, which retries
+# from every word boundary of a long dotted run ("a.a.a.a...", "a-a-a...") and rescans it to the
+# end each time: quadratic. It is now found per run of [\w.-] before a "/", each run read once.
+_SCHEME_LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+_RUN_BEFORE_SLASH = re.compile(r"(?<![\w.-])[\w.-]+(?=/)")  # starts only where a run starts
+_DOMAIN_AT_END = re.compile(rf"(?i)\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\Z")
+_TLD = re.compile(rf"(?i)(?:{_TLDS})")
+_WORD_REST = re.compile(r"\S*")
 _MENTION = re.compile(r"(?<!\w)@\w+")
 _CHAR_RUN = re.compile(rf"(.)\1{{{MAX_CHAR_RUN},}}", re.DOTALL)
 _SPACE = re.compile(r"\s+")
@@ -36,9 +45,47 @@ def strip_invisible(text: str) -> str:
     )
 
 
+def _domain_start(run: str) -> int | None:
+    """Where a bare `domain.tld` link starts in `run` (word characters, dots, dashes; a "/" follows)."""
+    # A link cannot contain ".." nor start with ".", so only the part after the last such dot
+    # can hold its start; cutting there and checking the TLD first keeps the search linear.
+    cut = run.rfind("..")
+    cut = cut + 2 if cut >= 0 else 0
+    if run.startswith(".", cut):
+        cut += 1
+    tail = run[cut:]
+    head, dot, tld = tail.rpartition(".")
+    if not (dot and head and _TLD.fullmatch(tld)):
+        return None
+    match = _DOMAIN_AT_END.search(tail)
+    return cut + match.start() if match else None
+
+
+def _replace_domain_links(text: str) -> str:
+    """Replace each bare `domain.tld/...` link, from its start to the end of its word, with `http`."""
+    if "/" not in text:  # fast path: most chat has no link
+        return text
+    pieces: list[str] = []
+    done = 0
+    search_from = 0
+    while run := _RUN_BEFORE_SLASH.search(text, search_from):
+        start = _domain_start(run.group())
+        if start is None:
+            search_from = run.end() + 1
+            continue
+        pieces += [text[done:run.start() + start], URL_PLACEHOLDER]
+        rest = _WORD_REST.match(text, run.end())
+        done = search_from = rest.end() if rest else run.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
 def replace_links_and_mentions(text: str) -> str:
     """Replace URLs with `http` and @mentions with `@user` (names carry no sentiment)."""
-    return _MENTION.sub(MENTION_PLACEHOLDER, _URL.sub(URL_PLACEHOLDER, text))
+    # Bare domains first: where both kinds start in one word, the earlier start wins either way,
+    # and both run to the end of the word.
+    text = _SCHEME_LINK.sub(URL_PLACEHOLDER, _replace_domain_links(text))
+    return _MENTION.sub(MENTION_PLACEHOLDER, text)
 
 
 def collapse_repeats(words: list[str], max_repeat: int = MAX_REPEAT,

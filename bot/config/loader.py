@@ -63,7 +63,8 @@ def describe(tp: Any) -> str:
 
 class DataclassBuilder:
     """Turns plain YAML data into dataclasses, checking as it goes. Field metadata (set by the
-    settings module) gives ranges, paths to resolve and the placeholders of reply templates."""
+    settings module) gives ranges, paths to resolve, the placeholders of reply templates and
+    checks of their own (`check(value)` returns what is wrong, or None)."""
 
     def __init__(self, source: str, base_dir: Path, secret_keys: Mapping[str, str]) -> None:
         self.source, self.base_dir = source, base_dir
@@ -138,6 +139,10 @@ class DataclassBuilder:
             self.fail(key_path, line, f"expected {describe(tp)} from {lo} to {hi}, found {value!r}")
         if tp is str:
             self.check_template(str(value), f.metadata.get("fields", ()), key_path, line)
+        check = f.metadata.get("check")
+        problem = check(value) if check else None
+        if problem:
+            self.fail(key_path, line, problem)
         return self.resolve_path(str(value)) if f.metadata.get("path") else value
 
     def check_template(self, text: str, allowed: tuple[str, ...], key_path: str,

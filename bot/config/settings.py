@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from bot.config.loader import ConfigError, DataclassBuilder, LineLoader, Lines, kind, merge_mappings
+from model.paths import model_path_problem
 
 # Keys that would put a secret into config.yaml, and where that secret belongs instead.
 _SECRET_KEYS = {
@@ -35,10 +36,11 @@ _CHANNEL_NAME = re.compile(r"^[a-z0-9_]{1,25}$")
 
 
 def _opt(default: Any, *, lo: float | None = None, hi: float | None = None, path: bool = False,
-         fields: tuple[str, ...] = ()):
-    """A dataclass field with an allowed range, 'resolve relative to the config file', or the
-    placeholders a reply template may use."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "path": path, "fields": fields})
+         fields: tuple[str, ...] = (), check: Callable[[Any], str | None] | None = None):
+    """A dataclass field with an allowed range, 'resolve relative to the config file', the
+    placeholders a reply template may use, or a check that says what is wrong with a value."""
+    return field(default=default,
+                 metadata={"lo": lo, "hi": hi, "path": path, "fields": fields, "check": check})
 
 
 def _template(default: str, *fields: str):
@@ -62,7 +64,9 @@ class TwitchConfig:
 class ModelConfig:
     """The sentiment model and the batching scoring service around it."""
 
-    path: str = "default"
+    # Not resolved against the config file: it may be a hub name (the loader reads a relative
+    # directory from the working directory).
+    path: str = _opt("default", check=model_path_problem)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     quantize: Literal["auto", "on", "off"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"

@@ -1,8 +1,10 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import main
@@ -43,6 +45,26 @@ def test_score_json_has_probabilities(tiny_model_dir, capsys):
 def test_score_with_a_missing_model_names_it(tmp_path, capsys):
     assert main(["score", "--model", str(tmp_path / "gone"), "hi"]) == 2
     assert f"model directory {tmp_path / 'gone'} does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["nosuchdir", "{tmp}/nosuchdir"])
+def test_score_with_a_mistyped_model_fails_at_once_in_one_line(model, tmp_path, no_model_hub, capsys):
+    model = model.format(tmp=tmp_path)
+    started = time.monotonic()
+    assert main(["score", "--model", model, "hi"]) == 2
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("twitch-mood: error: ") and model in err[0]
+    assert "expected `default`, a checkpoint directory, or a hub name (`name` or `org/name`) when a hub is reachable" in err[0]
+
+
+def test_config_check_refuses_a_model_path_that_is_no_directory_nor_hub_name(tmp_path, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("model:\n  path: ./models/mine\n", encoding="utf-8")
+    assert main(["config", "check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"twitch-mood: error: {config}:2: model.path: expected")
 
 
 def test_bench_json_reports_both_modes_and_latency(capsys):

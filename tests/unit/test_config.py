@@ -140,6 +140,23 @@ def test_relative_paths_are_resolved_from_the_config_file(tmp_path):
     assert config.storage.path == str(tmp_path / "data" / "mood.sqlite3")
 
 
+@pytest.mark.parametrize("value", ["./no-such-model", "models/mine/v2", "my model", "~/no-such-model", "org/"])
+def test_model_path_must_be_default_a_directory_or_a_hub_name(tmp_path, value):
+    path = write(tmp_path, f"model:\n  device: cpu\n  path: '{value}'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(
+        f"{path}:3: model.path: expected `default`, a checkpoint directory, or a hub name (`name` or `org/name`)"
+    )
+    assert str(info.value).endswith(f"found {value!r}")
+
+
+@pytest.mark.parametrize("value", ["default", "{tmp}", "nosuchdir", "cardiffnlp/twitter-roberta-base-sentiment"])
+def test_model_path_takes_default_a_directory_or_a_hub_name(tmp_path, value):
+    value = value.format(tmp=tmp_path)
+    assert load_config(write(tmp_path, f"model:\n  path: '{value}'\n")).model.path == value
+
+
 def test_describe_hides_the_secret_and_round_trips(tmp_path, monkeypatch):
     monkeypatch.setenv("TWITCH_CLIENT_SECRET", "s3cr3t-value")
     config = load_config(write(tmp_path, "channels: [a, {name: b, min_messages: 3}]\n"))

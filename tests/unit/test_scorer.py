@@ -125,6 +125,25 @@ def test_missing_model_directory_is_named(tmp_path):
     assert "nope" in str(info.value)
 
 
+def test_mistyped_model_name_fails_without_looking_for_a_hub(no_model_hub):
+    with pytest.raises(ModelLoadError) as info:
+        Scorer.load("nosuchdir")
+    message = str(info.value)
+    assert "'nosuchdir'" in message and "\n" not in message
+    assert "TWITCH_MOOD_ALLOW_HUB=1" in message
+
+
+def test_hub_names_come_from_the_local_cache_unless_the_hub_is_allowed(monkeypatch):
+    monkeypatch.setattr(scorer_module, "in_hub_cache", lambda name: True)
+    monkeypatch.delenv("TWITCH_MOOD_ALLOW_HUB", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert scorer_module.resolve_source("org/name") == ("org/name", True)
+    monkeypatch.setenv("TWITCH_MOOD_ALLOW_HUB", "1")
+    assert scorer_module.resolve_source("org/name") == ("org/name", False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the Hugging Face switch still wins
+    assert scorer_module.resolve_source("org/name") == ("org/name", True)
+
+
 def test_corrupt_weights_name_the_directory(tiny_model_dir, tmp_path):
     broken = tmp_path / "corrupt"
     shutil.copytree(tiny_model_dir, broken)

@@ -1,3 +1,8 @@
+import time
+from collections.abc import Callable
+
+import pytest
+
 from model.text import (
     MAX_CHARS,
     MENTION_PLACEHOLDER,
@@ -60,3 +65,33 @@ def test_emoji_rtl_and_combining_marks_survive():
 def test_empty_and_blank_messages_normalise_to_empty():
     assert normalize("") == ""
     assert normalize(" \u200b ") == ""
+
+
+def _best_time(text: str, runs: int = 5) -> float:
+    """Best of several runs, so one scheduler hiccup cannot flake the ratio below."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        normalize(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+PATHOLOGICAL_SHAPES: dict[str, Callable[[int], str]] = {
+    "dots": lambda n: ("a." * n)[:n],
+    "dashes": lambda n: ("a-" * n)[:n],
+    "dotted domain": lambda n: ("x." * n)[:n - 4] + ".com",
+    "dotted path": lambda n: ("x." * n)[:n - 1] + "/",
+    "repeated word": lambda n: ("a " * n)[:n],
+    "repeated phrase": lambda n: ("ab ab cd " * n)[:n],
+    "character run": lambda n: "a" * n,
+    "long token": lambda n: "".join(chr(97 + i % 26) for i in range(n)),
+}
+
+
+@pytest.mark.parametrize("shape", PATHOLOGICAL_SHAPES)
+def test_normalize_time_grows_linearly_on_pathological_lines(shape: str):
+    make = PATHOLOGICAL_SHAPES[shape]
+    ratio = _best_time(make(5000)) / _best_time(make(500))
+    # 10x the length: linear work gives ~10, quadratic ~100.
+    assert ratio < 30, f"{shape}: 5000 chars took {ratio:.0f}x as long as 500 chars"
