@@ -6,11 +6,13 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from bot.auth import authenticated_client
-from bot.chatbot import MoodBot, Watchdog
+from bot.chatbot import MoodBot
 from bot.config import Config, ConfigError
+from bot.connection import Watchdog
+from bot.sender import ChatSender
 from bot.store import Store
 from model.service import Predictor, ScoringService
 
@@ -19,13 +21,18 @@ log = logging.getLogger("twitch_mood")
 
 @asynccontextmanager
 async def running_bot(config: Config, *, predictor: Predictor | None = None, watchdog: Watchdog | None = None,
-                      on_send: Callable[[str, str], None] | None = None) -> AsyncIterator[MoodBot]:
-    """A started bot; on exit: chat closed, scoring drained, statistics flushed, store closed."""
+                      on_send: Callable[[str, str], None] | None = None,
+                      sender: ChatSender | None = None) -> AsyncIterator[MoodBot]:
+    """A started bot. Opened in the order that fails fastest (login, database, then the model);
+    closed in reverse: chat intake, scoring drained, statistics written, store closed."""
     if not config.channels:
         raise ConfigError(f"{config.source}: channels: is empty; list the channels the bot should join")
     loop = asyncio.get_running_loop()
-    twitch = await authenticated_client(config)  # first: a missing login fails fast
-    try:
+    async with AsyncExitStack() as stack:
+        twitch = await authenticated_client(config)
+        stack.push_async_callback(twitch.close)
+        store = await stack.enter_async_context(
+            Store(config.storage.path, keep_messages=config.storage.keep_messages))
         if predictor is None:  # loading takes seconds: keep the loop free
             from model.scorer import Scorer  # torch: imported only when a real model is needed
 
@@ -35,15 +42,11 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         settings = config.model
         service = ScoringService(scorer, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
                                  queue_size=settings.queue_size, overload=settings.overload)
-        async with service, Store(config.storage.path, keep_messages=config.storage.keep_messages) as store:
-            bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send)
-            await bot.start()
-            try:
-                yield bot
-            finally:
-                await bot.close()
-    finally:
-        await twitch.close()
+        await stack.enter_async_context(service)
+        bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, sender=sender)
+        await bot.start()
+        stack.push_async_callback(bot.close)
+        yield bot
 
 
 async def run_until_signal(config: Config) -> None:
@@ -56,5 +59,7 @@ async def run_until_signal(config: Config) -> None:
         log.info("running in %s; stop with Ctrl+C", ", ".join(f"#{c.name}" for c in config.channels))
         await stop.wait()
         log.info("stopping: closing chat, scoring what arrived, writing statistics")
-    log.info("stopped: %d messages scored, %d dropped, %d replies, %d alerts", bot.stats.scored,
-             bot.stats.dropped, bot.stats.replies, bot.stats.alerts)
+    stats = bot.stats
+    log.info("stopped: %d messages received, %d skipped, %d scored, %d written, %d dropped, %d replies, "
+             "%d alerts, %d reconnects, %d unreadable lines", stats.received, stats.skipped, stats.scored,
+             stats.written, stats.dropped, stats.replies, stats.alerts, stats.reconnects, stats.bad_lines)

@@ -1,9 +1,11 @@
-"""The running bot: twitchAPI Chat in, scores through the ScoringService, mood in MoodTrackers,
-aggregates in the Store, commands and swing alerts out.
+"""The running bot: chat lines in, scores through the ScoringService, mood in MoodTrackers,
+aggregates in the Store, commands and swing alerts out through one sender.
 
-The chat callback only filters and hands the text to a task, so a slow model or database never
-makes the connection miss a PING. A watchdog rebuilds the connection when twitchAPI has given
-up on it (it stops retrying silently after its last back-off step).
+twitchAPI calls the message handler on its socket thread; the handler copies the message into a
+`ChatLine` and hands it to the bot's loop with `call_soon_threadsafe`, which wakes the loop at
+once. Nothing else of the bot runs on that thread. On the bot's loop a line is either a command
+(one dispatcher applies its level and cooldowns) or chat to score, in a task of its own, so a
+slow model or database never holds up the connection.
 """
 
 from __future__ import annotations
@@ -11,49 +13,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.config import Config, MoodConfig
-from bot.middleware import ChannelCooldown, ModeratorsOnly
+from bot.chat import ChatLine, ResilientChat, chat_line
+from bot.config import Config
+from bot.connection import ChatConnection, Watchdog
 from bot.sender import ChatSender
 from bot.store import Store
 from bot.supervisor import Supervisor
-from commands import COMMANDS, Command, Invocation
+from commands import COMMANDS, Chatter, Command, CommandSettings, Dispatcher, ReplyKind
 from model.service import Overloaded, ScoringService, ServiceClosed
 from mood.tracker import MoodTracker, Swing
 
 if TYPE_CHECKING:
-    from twitchAPI.chat import Chat, ChatCommand, ChatMessage, JoinedEvent, LeftEvent
-    from twitchAPI.chat.middleware import BaseCommandMiddleware
+    from twitchAPI.chat import ChatMessage
     from twitchAPI.twitch import Twitch
-
 
 log = logging.getLogger("twitch_mood.bot")
 
-
-
-@dataclass(frozen=True)
-class Watchdog:
-    """How the bot notices a dead connection and how twitchAPI retries on its own first."""
-
-    check_interval_s: float = 5.0
-    dead_after_s: float = 30.0
-    reconnect_delay_steps: tuple[float, ...] = (0, 1, 2, 4, 8, 16, 32, 64, 128)
+SCORING_DEADLINE_S = 60.0  # at shutdown, how long scoring what arrived may take
+SENDER_DEADLINE_S = 5.0  # at shutdown, how long queued replies and alerts may take
 
 
 @dataclass
 class BotStats:
-    """What the bot has done since it started."""
+    """What the bot has done since it started. Every received line is skipped (a command, a bot,
+    another channel), scored, dropped (scoring queue full, or unscored at shutdown) or pending."""
 
     received: int = 0
     skipped: int = 0
     scored: int = 0
     dropped: int = 0
+    written: int = 0
     replies: int = 0
     alerts: int = 0
     reconnects: int = 0
+    bad_lines: int = 0
 
 
 class MoodBot:
@@ -61,28 +58,43 @@ class MoodBot:
 
     def __init__(self, config: Config, service: ScoringService, store: Store, twitch: Twitch, *,
                  watchdog: Watchdog | None = None, clock: Callable[[], float] = time.time,
-                 on_send: Callable[[str, str], None] | None = None) -> None:
+                 on_send: Callable[[str, str], None] | None = None,
+                 sender: ChatSender | None = None) -> None:
         self.config = config
-        self.service, self.store, self.twitch = service, store, twitch
-        self.watchdog = watchdog or Watchdog()
+        self.service, self.store = service, store
         self.clock = clock
-        self.sender = ChatSender(lambda: self.chat, on_send=on_send)
-        self.stats = BotStats()
-        self.chat: Chat | None = None
+        self._stats = BotStats()
         self._channels = {c.name: c for c in config.channels}
+        self.connection = ChatConnection(twitch, url=config.twitch.chat_url, channels=list(self._channels),
+                                         on_message=self._on_message, watchdog=watchdog or Watchdog())
+        self.on_send = on_send
+        self.sender = sender or ChatSender(lambda: self.chat, on_send=self._sent)
+        self.dispatcher = Dispatcher(
+            COMMANDS, self._command_settings, prefix=config.chat.command_prefix,
+            refusal=config.chat.refusal_reply if config.chat.refusal == "reply" else None,
+            refusal_cooldown_s=config.chat.refusal_cooldown_s)
         self._trackers = {name: MoodTracker(c.mood) for name, c in self._channels.items()}
         self._alerts_on: dict[str, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops = Supervisor()
         self._counts = config.chat_filter().counts
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._intake = False
+
+    @property
+    def stats(self) -> BotStats:
+        self._stats.reconnects = self.connection.reconnects
+        self._stats.bad_lines = self.connection.bad_lines
+        return self._stats
+
+    @property
+    def chat(self) -> ResilientChat | None:
+        return self.connection.chat
 
     # -- BotView -----------------------------------------------------------------------------
 
     def tracker(self, channel: str) -> MoodTracker:
         return self._trackers[channel]
-
-    def settings(self, channel: str) -> MoodConfig:
-        return self._channels[channel].mood
 
     async def alerts_enabled(self, channel: str) -> bool:
         return self._alerts_on[channel]
@@ -92,10 +104,14 @@ class MoodBot:
         self._alerts_on[channel] = enabled
         log.info("#%s: swing alerts turned %s by %s", channel, "on" if enabled else "off", changed_by)
 
+    def _command_settings(self, channel: str, command: Command) -> CommandSettings:
+        return self._channels[channel].commands.of(command)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Restore mood and settings from the store, connect, join, start the timers."""
+        self._loop = asyncio.get_running_loop()
         now = self.clock()
         for name, channel in self._channels.items():
             since = now - max(channel.mood.baseline_window_s, 2 * channel.mood.report_window_s)
@@ -103,71 +119,73 @@ class MoodBot:
                 self._trackers[name].restore(bucket)
             setting = await self.store.channel_setting(name)
             self._alerts_on[name] = channel.mood.alerts_enabled if setting is None else setting.alerts_enabled
-        await self._connect()
+        self._intake = True
+        await self.connection.open()
+        if self.chat is not None:
+            self._counts = self.config.chat_filter(self.chat.username or "").counts
         self._loops.start("statistics writer", self._flush_forever)
         self._loops.start("swing watcher", self._watch_swings)
-        self._loops.start("connection watchdog", self._watch_connection)
+        self._loops.start("connection watchdog", self.connection.watch)
+        self._loops.start("chat sender", self.sender.run)
 
     async def close(self) -> None:
-        """Stop the timers and the chat, finish scoring what arrived, write the last stats."""
+        """Shut down in order: timers, the last replies, intake, scoring, the last statistics.
+
+        Every message that arrived is scored and written, or counted as dropped and logged."""
         await self._loops.stop()
-        await self._disconnect()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=30)
-        await self.store.flush()
+        unsent = await self.sender.flush(SENDER_DEADLINE_S)
+        if unsent:
+            log.warning("%d chat message(s) not sent at shutdown (rate limit)", unsent)
+        self._intake = False
+        await self.connection.close()
+        await self._drain_scoring()
+        self._stats.written += await self.store.flush()
 
-    async def _connect(self) -> None:
-        from twitchAPI.chat import Chat
-        from twitchAPI.type import ChatEvent
-
-        loop = asyncio.get_running_loop()
-        # Chat.start() waits forever when its first connection fails, so try the socket first.
-        await _probe(self.config.twitch.chat_url)
-        chat = await Chat(self.twitch, connection_url=self.config.twitch.chat_url,
-                          initial_channel=list(self._channels), callback_loop=loop)
-        # twitchAPI annotates List[int]; its asyncio.sleep takes the floats the tests use.
-        chat.reconnect_delay_steps = list(self.watchdog.reconnect_delay_steps)  # pyright: ignore[reportAttributeAccessIssue]
-        chat.set_prefix(self.config.chat.command_prefix)
-        chat.log_no_registered_command_handler = False
-        chat.register_event(ChatEvent.MESSAGE, self._on_message)
-        chat.register_event(ChatEvent.JOINED, self._on_joined)
-        chat.register_event(ChatEvent.LEFT, self._on_left)
-        for command in COMMANDS:
-            chat.register_command(command.name, self._command_handler(command),
-                                  command_middleware=self._middleware(command))
-        self.chat = chat
-        await loop.run_in_executor(None, chat.start)  # blocks until its socket thread is up
-        self._counts = self.config.chat_filter(chat.username or "").counts
-
-    async def _disconnect(self) -> None:
-        chat, self.chat = self.chat, None
-        if chat is None:
-            return
+    async def _drain_scoring(self) -> None:
         try:
-            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, chat.stop), 10)
-        except Exception as exc:  # a chat that died on its own may not stop cleanly
-            log.debug("stopping the old chat connection: %r", exc)
+            await asyncio.wait_for(asyncio.shield(self.service.close()), SCORING_DEADLINE_S)
+        except asyncio.TimeoutError:
+            log.warning("scoring did not finish within %.0f s of shutdown", SCORING_DEADLINE_S)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=1.0)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self._stats.dropped += len(pending)
+                log.warning("%d message(s) dropped at shutdown: not scored in time", len(pending))
 
-    # -- chat events ---------------------------------------------------------------------------
-
-    async def _on_joined(self, event: JoinedEvent) -> None:
-        log.info("joined #%s", event.room_name)
-
-    async def _on_left(self, event: LeftEvent) -> None:
-        log.info("left #%s", event.room_name)
+    # -- chat --------------------------------------------------------------------------------
 
     async def _on_message(self, message: ChatMessage) -> None:
-        """Filter and hand over; no awaiting of the model or the database here."""
-        self.stats.received += 1
-        channel = _channel_of(message)
-        user = message.user.name.lower()
-        text = message.text or ""
-        if channel not in self._channels or not self._counts(user, text):
-            self.stats.skipped += 1
+        """On twitchAPI's socket thread: copy, hand over, wake the bot's loop. Nothing else."""
+        try:
+            line = chat_line(message)
+        except Exception as exc:  # a line twitchAPI parsed but that lacks what a message has
+            log.warning("skipped a chat message that could not be read: %r", exc)
             return
-        sent_at = message.sent_timestamp / 1000 if message.sent_timestamp else self.clock()
-        log.debug("#%s <%s> %s", channel, user, text)
-        task = asyncio.create_task(self._score(channel, sent_at, user, text))
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._receive, line)
+
+    def _receive(self, line: ChatLine) -> None:
+        """On the bot's loop: a command to dispatch, chat to score, or a line to skip."""
+        if not self._intake:
+            return
+        self._stats.received += 1
+        if line.channel not in self._channels:
+            self._stats.skipped += 1
+            return
+        if line.text.startswith(self.config.chat.command_prefix):
+            self._stats.skipped += 1  # commands are not mood
+            self._spawn(self._command(line))
+            return
+        if not self._counts(line.user, line.text):
+            self._stats.skipped += 1
+            return
+        log.debug("#%s <%s> %s", line.channel, line.user, line.text)
+        self._spawn(self._score(line.channel, line.sent_at or self.clock(), line.user, line.text))
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -175,48 +193,31 @@ class MoodBot:
         try:
             score = await self.service.score(text)
         except Overloaded:
-            self.stats.dropped += 1
-            if self.stats.dropped % 100 == 1:
-                log.warning("scoring queue full: %d message(s) not counted so far", self.stats.dropped)
+            self._stats.dropped += 1
+            if self._stats.dropped % 100 == 1:
+                log.warning("scoring queue full: %d message(s) not counted so far", self._stats.dropped)
             return
         except ServiceClosed:
+            self._stats.dropped += 1
             return
         self._trackers[channel].add(sent_at, score.value, score.label)
         self.store.record(channel, sent_at, score.value, score.label, user, text)
-        self.stats.scored += 1
+        self._stats.scored += 1
 
-    # -- commands ------------------------------------------------------------------------------
+    async def _command(self, line: ChatLine) -> None:
+        reply = await self.dispatcher.dispatch(line.channel, Chatter(line.user, line.level), line.text,
+                                               self.clock(), self)
+        if reply is not None:
+            self.say(line.channel, reply.text, reply.kind)
 
-    def _middleware(self, command: Command) -> list[BaseCommandMiddleware]:
-        cooldown = ChannelCooldown(lambda channel: self._channels[channel].mood.command_cooldown_s
-                                   if channel in self._channels else 0.0)
-        if not command.moderators_only:
-            return [cooldown]
-        silent = self.config.chat.refusal == "silent"
-        return [ModeratorsOnly(None if silent else self._refuse), cooldown]
+    def _sent(self, channel: str, text: str) -> None:
+        self._stats.replies += 1
+        if self.on_send is not None:
+            self.on_send(channel, text)
 
-    def _command_handler(self, command: Command) -> Callable[[ChatCommand], Awaitable[None]]:
-        async def handle(chat_command: ChatCommand) -> None:
-            channel = _channel_of(chat_command)
-            if channel not in self._channels:
-                return
-            call = Invocation(channel=channel, user=chat_command.user.name,
-                              args=chat_command.parameter or "", now=self.clock())
-            reply = await command.handler(call, self)
-            if reply:
-                await self.send(channel, reply)
-        return handle
-
-    async def _refuse(self, chat_command: ChatCommand) -> None:
-        channel = _channel_of(chat_command)
-        if channel in self._channels:
-            await self.send(channel, self._channels[channel].mood.replies.refused)
-
-    async def send(self, channel: str, text: str) -> bool:
-        """Say something in a channel (see bot.sender.ChatSender)."""
-        sent = await self.sender.send(channel, text)
-        self.stats.replies += sent
-        return sent
+    def say(self, channel: str, text: str, kind: ReplyKind) -> bool:
+        """Queue a message for the channel (see bot.sender.ChatSender)."""
+        return self.sender.say(channel, text, kind)
 
     # -- timers ----------------------------------------------------------------------------------
 
@@ -224,7 +225,7 @@ class MoodBot:
         while True:
             await asyncio.sleep(self.config.storage.flush_interval_s)
             try:
-                await self.store.flush()
+                self._stats.written += await self.store.flush()
             except Exception:
                 log.exception("writing mood statistics failed; kept for the next try")
 
@@ -235,9 +236,9 @@ class MoodBot:
             for channel in self._channels:
                 swing = self._trackers[channel].check_swing(now, self._alerts_on[channel])
                 if swing is not None:
-                    await self._alert(channel, swing)
+                    self._alert(channel, swing)
 
-    async def _alert(self, channel: str, swing: Swing) -> None:
+    def _alert(self, channel: str, swing: Swing) -> None:
         self.store.record_alert(channel, swing)
         if not swing.sent:
             log.info("#%s: mood swing %+.2f -> %+.2f not announced (%s)", channel, swing.before,
@@ -246,45 +247,6 @@ class MoodBot:
         settings = self._channels[channel].mood
         window = "minute" if settings.short_window_s == 60 else f"{settings.short_window_s:g} s"
         log.info("#%s: mood swing alert %+.2f -> %+.2f", channel, swing.before, swing.after)
-        self.stats.alerts += 1
-        await self.send(channel, settings.replies.alert.format(before=swing.before, after=swing.after,
-                                                               window=window))
-
-    async def _watch_connection(self) -> None:
-        unhealthy_since: float | None = None
-        while True:
-            await asyncio.sleep(self.watchdog.check_interval_s)
-            chat = self.chat
-            healthy = chat is not None and chat.is_connected() and chat.is_ready()
-            if healthy:
-                unhealthy_since = None
-                continue
-            now = time.monotonic()
-            unhealthy_since = unhealthy_since or now
-            if now - unhealthy_since < self.watchdog.dead_after_s:
-                continue
-            self.stats.reconnects += 1
-            log.warning("chat connection dead for %.0f s; rebuilding it (attempt %d)",
-                        now - unhealthy_since, self.stats.reconnects)
-            await self._disconnect()
-            try:
-                await self._connect()
-                unhealthy_since = None
-            except Exception as exc:
-                log.warning("reconnect attempt %d failed: %s", self.stats.reconnects, exc)
-
-
-async def _probe(url: str) -> None:
-    """Open and close one WebSocket to `url`; raises when it cannot be reached."""
-    import aiohttp
-
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
-            session.ws_connect(url):
-        pass
-
-
-def _channel_of(message: ChatMessage) -> str:
-    if message.room is not None:
-        return message.room.name.lower()
-    # Before ROOMSTATE arrives `room` is None, and twitchAPI 4.5 names the channel nowhere public.
-    return str(message._parsed["command"]["channel"]).lstrip("#").lower()
+        self._stats.alerts += 1
+        text = settings.alert_message.format(before=swing.before, after=swing.after, window=window)
+        self.say(channel, text, ReplyKind.ALERT)

@@ -1,13 +1,26 @@
-"""What the bot says in chat: cut to Twitch's 500 characters, varied when Twitch would drop it as
-a repeat, held back while a reconnect is in progress."""
+"""Everything the bot says goes through one `ChatSender` on the bot's loop.
+
+- Per channel, at most `limit_for(channel)` messages in any `window_s` span: Twitch allows 20
+  per 30 s, 100 when the bot is a moderator there; the window has a second of slack for jitter.
+- The queue of each channel is bounded. When it is full, refusals are dropped first, then
+  `!hype`, then `!mood` replies; alerts and confirmations are never dropped. The most important
+  waiting message is sent first.
+- A message is cut to Twitch's 500 characters and varied when Twitch would drop it as a repeat.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import time
+from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from commands.base import ReplyKind
 
 if TYPE_CHECKING:
     from twitchAPI.chat import Chat
@@ -17,7 +30,10 @@ log = logging.getLogger("twitch_mood.bot")
 MAX_REPLY = 500  # Twitch's message limit
 DUPLICATE_WINDOW_S = 30.0  # Twitch drops a message identical to the previous one within 30 s
 DUPLICATE_SUFFIXES = (" ·", " ··")
-READY_WAIT_S = 10.0  # how long a message waits for a reconnect in progress
+RATE_WINDOW_S = 31.0  # Twitch counts 30 s; one more absorbs network jitter
+USER_LIMIT, MOD_LIMIT = 20, 100
+QUEUE_SIZE = 20  # waiting messages per channel; more than a window's worth is stale anyway
+NOT_READY_RETRY_S = 0.5
 
 
 def varied(text: str, last: tuple[str, float] | None, now: float) -> str:
@@ -30,41 +46,120 @@ def varied(text: str, last: tuple[str, float] | None, now: float) -> str:
     return text
 
 
+@dataclass(order=True)
+class _Outgoing:
+    order: tuple[int, int]  # (-kind, sequence): the most important first, then oldest first
+    text: str = field(compare=False)
+    kind: ReplyKind = field(compare=False)
+
+
 class ChatSender:
-    """Sends through the current twitchAPI `Chat` (`chat()` may change on reconnect)."""
+    """`say(channel, text, kind)` queues; `run()` (a background loop) sends within the limits."""
 
-    def __init__(self, chat: Callable[[], Chat | None], *,
-                 on_send: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, chat: Callable[[], Chat | None], *, queue_size: int = QUEUE_SIZE,
+                 window_s: float = RATE_WINDOW_S, limit_for: Callable[[str], int] | None = None,
+                 on_send: Callable[[str, str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._chat = chat
+        self.queue_size, self.window_s = queue_size, window_s
+        self.limit_for = limit_for or self._twitch_limit
         self.on_send = on_send
-        self.sent = 0
+        self.clock = clock
+        self.sent: Counter[ReplyKind] = Counter()
+        self.dropped: Counter[ReplyKind] = Counter()
+        self._queues: dict[str, list[_Outgoing]] = {}
+        self._times: dict[str, deque[float]] = {}
         self._last: dict[str, tuple[str, float]] = {}
+        self._sequence = itertools.count()
+        self._wake = asyncio.Event()
 
-    async def send(self, channel: str, text: str) -> bool:
-        """Send one message; False (and a warning) when it could not be sent."""
-        now = time.monotonic()
-        text = varied(text, self._last.get(channel), now)
-        chat = await self._ready_chat()
-        if chat is None:
-            log.warning("#%s: reply not sent (not connected): %s", channel, text)
-            return False
-        try:
-            await chat.send_message(channel, text)
-        except ValueError as exc:
-            log.warning("#%s: reply not sent (%s): %s", channel, exc, text)
-            return False
-        self._last[channel] = (text, now)
-        self.sent += 1
-        if self.on_send is not None:
-            self.on_send(channel, text)
+    @property
+    def pending(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def say(self, channel: str, text: str, kind: ReplyKind) -> bool:
+        """Queue a message; False when it (or nothing better) had to be dropped for it."""
+        queue = self._queues.setdefault(channel, [])
+        item = _Outgoing((-kind, next(self._sequence)), text, kind)
+        if len(queue) >= self.queue_size:
+            # The least important droppable message goes: the lowest kind, the newest of it.
+            victim = max((o for o in (*queue, item) if o.kind.droppable), default=None)
+            if victim is not None:
+                self.dropped[victim.kind] += 1
+                if victim is item:
+                    log.debug("#%s: outgoing queue full, not sent: %s", channel, text)
+                    return False
+                queue.remove(victim)
+        queue.append(item)
+        self._wake.set()
         return True
 
-    async def _ready_chat(self) -> Chat | None:
-        deadline = time.monotonic() + READY_WAIT_S
+    async def run(self) -> None:
+        """Send queued messages forever, each channel within its rate limit."""
         while True:
-            chat = self._chat()
-            if chat is not None and chat.is_ready():
-                return chat
-            if time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(0.1)
+            wait = await self._send_ready()
+            self._wake.clear()
+            if wait is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def flush(self, timeout: float) -> int:
+        """At shutdown: send what the limits allow within `timeout`; return how many are left."""
+        deadline = self.clock() + timeout
+        while self.pending and self.clock() < deadline:
+            wait = await self._send_ready()
+            if wait is not None:
+                await asyncio.sleep(min(wait, max(deadline - self.clock(), 0)))
+        return self.pending
+
+    async def _send_ready(self) -> float | None:
+        """Send every message the limits allow now; seconds until the next may go (None: idle)."""
+        next_wait: float | None = None
+        for channel, queue in self._queues.items():
+            while queue:
+                wait = self._slot_in(channel)
+                if wait > 0:
+                    break
+                chat = self._chat()
+                if chat is None or not chat.is_ready():
+                    wait = NOT_READY_RETRY_S  # reconnecting: keep it queued
+                    break
+                queue.sort()
+                await self._send(chat, channel, queue.pop(0))
+            else:
+                continue
+            next_wait = wait if next_wait is None else min(next_wait, wait)
+        return next_wait
+
+    def _slot_in(self, channel: str) -> float:
+        times = self._times.setdefault(channel, deque())
+        now = self.clock()
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if len(times) < self.limit_for(channel):
+            return 0.0
+        return self.window_s - (now - times[0])
+
+    async def _send(self, chat: Chat, channel: str, item: _Outgoing) -> None:
+        now = self.clock()
+        text = varied(item.text, self._last.get(channel), now)
+        self._times[channel].append(now)  # a failed send counted too: Twitch may have seen it
+        try:
+            await chat.send_message(channel, text)
+        except ValueError as exc:  # not joined, or the connection is being rebuilt
+            log.warning("#%s: message not sent (%s): %s", channel, exc, text)
+            self.dropped[item.kind] += 1
+            return
+        self._last[channel] = (text, now)
+        self.sent[item.kind] += 1
+        if self.on_send is not None:
+            self.on_send(channel, text)
+
+    def _twitch_limit(self, channel: str) -> int:
+        chat = self._chat()
+        try:
+            return MOD_LIMIT if chat is not None and chat.is_mod(channel) else USER_LIMIT
+        except Exception:  # not joined yet: the lower limit is always safe
+            return USER_LIMIT

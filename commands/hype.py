@@ -3,13 +3,23 @@ positive share (the formula is `mood.tracker.hype_level`)."""
 
 from __future__ import annotations
 
-from commands.base import BotView, Command, Invocation
+from dataclasses import dataclass
+
+from commands.base import BotView, Command, CommandSettings, Invocation, ReplyKind, window_text
+from mood.fields import template
 
 
-async def handle(call: Invocation, bot: BotView) -> str:
-    hype = bot.tracker(call.channel).hype(call.now)
-    return bot.settings(call.channel).replies.hype.format(
-        level=hype.level, rate_ratio=hype.rate_ratio, positive=hype.positive)
+@dataclass(frozen=True)
+class HypeSettings(CommandSettings):
+    reply: str = template("Hype {level}/100 (last {window}) | rate {rate_ratio:.1f}x normal, "
+                          "{positive:.0%} positive", "level", "window", "rate_ratio", "positive")
 
 
-COMMAND = Command("hype", handle)
+async def handle(call: Invocation, bot: BotView, settings: HypeSettings) -> str:
+    tracker = bot.tracker(call.channel)
+    hype = tracker.hype(call.now)
+    return settings.reply.format(level=hype.level, window=window_text(tracker.settings.short_window_s),
+                                 rate_ratio=hype.rate_ratio, positive=hype.positive)
+
+
+COMMAND = Command("hype", handle, HypeSettings, ReplyKind.HYPE)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from commands.base import BotView, Command, Invocation
+from dataclasses import dataclass
+
+from commands.base import BotView, Command, CommandSettings, Invocation, ReplyKind
+from mood.fields import template
 
 # Mean value at or beyond which the window is called positive / negative.
 LEANING = 0.15
@@ -29,23 +32,34 @@ def trend_text(current: float, previous: float | None, minutes: str) -> str:
     return f"{direction} {change:+.2f} vs the {minutes} min before"
 
 
+@dataclass(frozen=True)
+class MoodSettings(CommandSettings):
+    reply: str = template(
+        "Chat mood: {word} {emoji} {value:+.2f} | {positive:.0%} positive, {neutral:.0%} neutral, "
+        "{negative:.0%} negative | {count} msgs in {minutes} min | {trend}",
+        "word", "emoji", "value", "positive", "neutral", "negative", "count", "minutes", "trend",
+    )
+    reply_too_few: str = template("Not enough chat yet to read the mood ({count}/{min_messages} messages).",
+                                  "count", "min_messages")
+
+
 def format_minutes(seconds: float) -> str:
     minutes = seconds / 60
     return f"{minutes:.0f}" if minutes == int(minutes) else f"{minutes:.1f}"
 
 
-async def handle(call: Invocation, bot: BotView) -> str:
-    settings = bot.settings(call.channel)
-    replies = settings.replies
-    current, previous = bot.tracker(call.channel).report(call.now)
-    if current.count < settings.min_messages:
-        return replies.mood_too_few.format(count=current.count, min_messages=settings.min_messages)
-    minutes = format_minutes(settings.report_window_s)
+async def handle(call: Invocation, bot: BotView, settings: MoodSettings) -> str:
+    tracker = bot.tracker(call.channel)
+    windows = tracker.settings
+    current, previous = tracker.report(call.now)
+    if current.count < windows.min_messages:
+        return settings.reply_too_few.format(count=current.count, min_messages=windows.min_messages)
+    minutes = format_minutes(windows.report_window_s)
     word, emoji = mood_word(current.mean)
-    before = previous.mean if previous.count >= settings.min_messages else None
-    return replies.mood.format(word=word, emoji=emoji, value=current.mean, positive=current.positive,
-                               neutral=current.neutral, negative=current.negative, count=current.count,
-                               minutes=minutes, trend=trend_text(current.mean, before, minutes))
+    before = previous.mean if previous.count >= windows.min_messages else None
+    return settings.reply.format(word=word, emoji=emoji, value=current.mean, positive=current.positive,
+                                 neutral=current.neutral, negative=current.negative, count=current.count,
+                                 minutes=minutes, trend=trend_text(current.mean, before, minutes))
 
 
-COMMAND = Command("mood", handle)
+COMMAND = Command("mood", handle, MoodSettings, ReplyKind.MOOD)

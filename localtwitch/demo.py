@@ -30,7 +30,8 @@ BURST_RATE = 125.0
 NEGATIVE_BURST = ("this is so boring ResidentSleeper", "L streamer", "worst game ever", "this is trash",
                   "FailFish what a throw", "so cringe", "I hate this", "NotLikeThis again")
 DEMO_MOOD = {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60, "min_messages": 10,
-             "alert_cooldown_s": 20, "command_cooldown_s": 2}
+             "alert_cooldown_s": 20}
+DEMO_COMMANDS = {"mood": {"cooldown_s": 2}, "hype": {"cooldown_s": 2}}
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def read_sample(path: Path = SAMPLE, limit: int | None = None) -> list[tuple[str
 
 
 def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, model: str = "default",
-                 mood: dict[str, Any] | None = None, storage: dict[str, Any] | None = None) -> Config:
+                 mood: dict[str, Any] | None = None, storage: dict[str, Any] | None = None,
+                 commands: dict[str, Any] | None = None) -> Config:
     """A config pointing at the local server, with a token file it accepts, in `workdir`."""
     token_file = workdir / "token.json"
     TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
@@ -76,6 +78,7 @@ def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, mode
         "model": {"path": model},
         "storage": {"path": str(workdir / "mood.sqlite3"), **(storage or {})},
         "mood": mood or {},
+        "commands": commands or {},
     }, source="local server settings")
 
 
@@ -110,7 +113,7 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
     lines = read_sample(limit=limit)
     channel = channel.lstrip("#").lower()
     with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
-        config = local_config(server, Path(tmp), channel, model=model, mood=DEMO_MOOD)
+        config = local_config(server, Path(tmp), channel, model=model, mood=DEMO_MOOD, commands=DEMO_COMMANDS)
         show(f"twitch-mood demo: local Twitch server on port {server.port}, #{channel}, "
              f"{len(lines)} real chat lines at {BASE_RATE * speed:.0f} msg/s, model {model}")
         show("(compressed for the demo: 5 s short window, 60 s report and baseline windows, "

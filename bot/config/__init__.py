@@ -1,22 +1,20 @@
-"""config.yaml: the settings dataclasses (`settings`) and the validating YAML loader (`loader`)."""
+"""config.yaml: the settings dataclasses (`settings`), reading and checking the file (`files`,
+`loader`) and the keys of older versions (`upgrade`)."""
 
+from bot.config.files import describe_config, load_config, parse_config, resolve_config
 from bot.config.loader import ConfigError
 from bot.config.settings import (
     ChannelConfig,
     ChatConfig,
+    CommandsConfig,
     Config,
     ModelConfig,
     MoodConfig,
-    RepliesConfig,
     StorageConfig,
     TwitchConfig,
-    describe_config,
-    load_config,
-    parse_config,
-    resolve_config,
 )
 
 __all__ = [
-    "ChannelConfig", "ChatConfig", "Config", "ConfigError", "ModelConfig", "MoodConfig", "RepliesConfig",
+    "ChannelConfig", "ChatConfig", "CommandsConfig", "Config", "ConfigError", "ModelConfig", "MoodConfig",
     "StorageConfig", "TwitchConfig", "describe_config", "load_config", "parse_config", "resolve_config",
 ]

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.chatbot import Watchdog
 from bot.config import Config
+from bot.connection import Watchdog
 from localtwitch.demo import local_config
 from localtwitch.server import LocalTwitchServer
 
 CHANNEL = "testchan"
-FAST_WATCHDOG = Watchdog(check_interval_s=0.2, dead_after_s=0.6, reconnect_delay_steps=(0, 0.1, 0.2))
+FAST_WATCHDOG = Watchdog(check_interval_s=0.1, closed_grace_s=0.3, reconnect_delay_steps=(0, 0.1, 0.2),
+                         retry_delays_s=(0.2, 0.5))
+NO_COOLDOWNS = {name: {"cooldown_s": 0} for name in ("mood", "hype", "sentiment")}
 
 
-def bot_config(server: LocalTwitchServer, tmp_path: Path, **mood: Any) -> Config:
+def bot_config(server: LocalTwitchServer, tmp_path: Path, commands: dict[str, Any] | None = None,
+               chat: dict[str, Any] | None = None, **mood: Any) -> Config:
+    """Short windows, no command cooldowns (unless `commands` sets them), fast storage flushes."""
     settings = {"short_window_s": 10, "report_window_s": 300, "baseline_window_s": 120, "min_messages": 5,
-                "alert_cooldown_s": 60, "command_cooldown_s": 0, **mood}
-    return local_config(server, tmp_path, CHANNEL, mood=settings, storage={"path": str(tmp_path / "mood.db"), "flush_interval_s": 0.2})
+                "alert_cooldown_s": 60, **mood}
+    config = local_config(server, tmp_path, CHANNEL, mood=settings, commands=commands or NO_COOLDOWNS,
+                          storage={"path": str(tmp_path / "mood.db"), "flush_interval_s": 0.2})
+    return dataclasses.replace(config, chat=dataclasses.replace(config.chat, **(chat or {})))
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

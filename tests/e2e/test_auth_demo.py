@@ -71,7 +71,7 @@ async def test_demo_replays_chat_answers_commands_and_reports(tiny_model_dir):
     lines: list[str] = []
     stats, sent, elapsed = await run_demo(speed=8, limit=400, model=str(tiny_model_dir), show=lines.append)
     transcript = "\n".join(lines)
-    assert "Only the broadcaster and moderators can change that." in transcript
+    assert "Only moderators can use !sentiment." in transcript
     assert "Mood swing alerts are OFF" in transcript
     # at 8x speed the first !mood may arrive before its messages are scored
     assert transcript.count("Chat mood") + transcript.count("Not enough chat") == 2, transcript

@@ -6,6 +6,7 @@ import time
 
 from bot.app import running_bot
 from bot.store import Store
+from commands import ReplyKind
 from tests.e2e.botkit import CHANNEL, FAST_WATCHDOG, bot_config, reply_containing, say, until
 from tests.helpers import KeywordPredictor
 
@@ -75,7 +76,7 @@ async def test_moderator_turns_alerts_off_and_on_and_a_viewer_cannot(server, tmp
         await reply_containing(server, "alerts are OFF")
         before = len(server.sent_texts(CHANNEL))
         await say(server, "viewer", "!sentiment on")
-        await reply_containing(server, "Only the broadcaster and moderators", after=before)
+        await reply_containing(server, "Only moderators can use !sentiment", after=before)
         assert await bot.alerts_enabled(CHANNEL) is False
 
         await feed_swing(server, bot, 0)
@@ -188,7 +189,7 @@ async def test_repeated_identical_reply_is_varied_so_twitch_does_not_drop_it(ser
             await say(server, "viewer", "!hype")
         await until(lambda: len(server.sent_texts(CHANNEL)) == 3, what="three replies")
     first, second, third = server.sent_texts(CHANNEL)
-    assert first == "Hype 0/100 | rate 1.0x normal, 0% positive"
+    assert first == "Hype 0/100 (last 10 s) | rate 1.0x normal, 0% positive"
     # Twitch drops a message identical to the previous one: consecutive replies must differ
     assert first != second != third and second.startswith(first) and third.startswith(first)
 
@@ -197,13 +198,13 @@ async def test_replies_are_cut_to_500_characters(server, tmp_path):
     config = bot_config(server, tmp_path)
     async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG) as bot:
         await until(lambda: server.joined(CHANNEL))
-        assert await bot.send(CHANNEL, "y" * 800)
+        assert bot.say(CHANNEL, "y" * 800, ReplyKind.ALERT)
         await until(lambda: len(server.sent_texts(CHANNEL)) == 1)
     assert server.sent_texts(CHANNEL) == ["y" * 500]
 
 
 async def test_command_cooldown_per_channel(server, tmp_path):
-    config = bot_config(server, tmp_path, command_cooldown_s=10)
+    config = bot_config(server, tmp_path, commands={"mood": {"cooldown_s": 10}, "hype": {"cooldown_s": 10}})
     async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG):
         await until(lambda: server.joined(CHANNEL))
         await say(server, "viewer1", "!hype")

@@ -31,7 +31,7 @@ def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
         finally:
             process.kill()
     assert process.returncode == 0, output
-    assert "joined #somechan" in output and "stopped: 1 messages scored, 0 dropped" in output, output
+    assert "joined #somechan" in output and "1 scored, 1 written, 0 dropped" in output, output
     assert server.access_token not in output and server.refresh_token not in output
     with sqlite3.connect(tmp_path / "mood.sqlite3") as db:  # flushed at shutdown
         assert db.execute("SELECT SUM(count) FROM minute_stats").fetchone()[0] == 1

@@ -105,18 +105,40 @@ def test_top_level_must_be_a_mapping(tmp_path):
         load_config(write(tmp_path, "- just\n- a list\n"))
 
 
-def test_channels_take_names_or_overrides_on_top_of_global_mood(tmp_path):
+def test_channels_take_names_or_overrides_on_top_of_global_mood_and_commands(tmp_path):
     config = load_config(write(tmp_path, (
-        "mood:\n  swing_threshold: 0.4\n  replies:\n    hype: 'H {level}'\n"
+        "mood:\n  swing_threshold: 0.4\ncommands:\n  hype:\n    reply: 'H {level}'\n"
         "channels:\n  - '#SomeStreamer'\n  - name: other\n    alert_cooldown_s: 30\n"
-        "    replies:\n      alert: 'swing {before} {after}'\n"
+        "    alert_message: 'swing {before} {after}'\n"
+        "    commands:\n      hype: {cooldown_s: 3}\n      mood: {aliases: [vibe], level: subscriber}\n"
     )))
     first, second = config.channels
     assert first.name == "somestreamer" and first.mood.swing_threshold == 0.4
+    assert first.commands.hype.reply == "H {level}" and first.commands.mood.aliases == ()
     assert second.name == "other" and second.mood.alert_cooldown_s == 30
     assert second.mood.swing_threshold == 0.4
-    assert second.mood.replies.hype == "H {level}"  # global override kept
-    assert second.mood.replies.alert == "swing {before} {after}"
+    assert second.commands.hype.reply == "H {level}"  # global override kept
+    assert second.commands.hype.cooldown_s == 3 and second.commands.mood.aliases == ("vibe",)
+    assert second.commands.mood.level == "subscriber"
+    assert second.mood.alert_message == "swing {before} {after}"
+
+
+def test_old_reply_and_cooldown_keys_still_work_with_a_warning(tmp_path, caplog):
+    path = write(tmp_path, (
+        "mood:\n  command_cooldown_s: 4\n  replies:\n    hype: 'H {level}'\n    alert: 'A {before}'\n"
+        "    refused: 'No.'\n"
+        "commands:\n  mood:\n    cooldown_s: 7\n"
+        "channels:\n  - name: other\n    replies:\n      sentiment_on: 'on!'\n"
+    ))
+    config = load_config(path)
+    assert config.commands.hype.reply == "H {level}" and config.mood.alert_message == "A {before}"
+    assert config.chat.refusal_reply == "No."
+    assert (config.commands.mood.cooldown_s, config.commands.hype.cooldown_s) == (7, 4)  # new keys win
+    assert config.channels[0].commands.sentiment.reply_on == "on!"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "twitch_mood.config"]
+    assert any("mood.replies.hype is deprecated" in w and "commands.hype.reply" in w for w in warnings)
+    assert any("mood.command_cooldown_s is deprecated" in w for w in warnings)
+    assert any("channels[0]" in w and "commands.sentiment.reply_on" in w for w in warnings)
 
 
 def test_bad_channel_entries_are_refused(tmp_path):
@@ -129,10 +151,12 @@ def test_bad_channel_entries_are_refused(tmp_path):
 
 
 def test_reply_templates_are_checked(tmp_path):
-    with pytest.raises(ConfigError, match=r"mood\.replies\.hype: unknown placeholder \{lvl\}; available: \{level\}"):
-        load_config(write(tmp_path, "mood:\n  replies:\n    hype: 'Hype {lvl}'\n"))
-    with pytest.raises(ConfigError, match=r"mood\.replies\.mood: template does not format"):
-        load_config(write(tmp_path, "mood:\n  replies:\n    mood: 'broken {value'\n"))
+    with pytest.raises(ConfigError, match=r"commands\.hype\.reply: unknown placeholder \{lvl\}; available: \{level\}, \{window\}"):
+        load_config(write(tmp_path, "commands:\n  hype:\n    reply: 'Hype {lvl}'\n"))
+    with pytest.raises(ConfigError, match=r"commands\.mood\.reply: template does not format"):
+        load_config(write(tmp_path, "commands:\n  mood:\n    reply: 'broken {value'\n"))
+    with pytest.raises(ConfigError, match=r"commands\.mood\.level: expected one of 'everyone', 'subscriber'"):
+        load_config(write(tmp_path, "commands:\n  mood:\n    level: mods\n"))
 
 
 def test_relative_paths_are_resolved_from_the_config_file(tmp_path):

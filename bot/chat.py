@@ -1,0 +1,84 @@
+"""The twitchAPI side, kept small: a `Chat` that survives malformed lines and says when it last
+understood one, and `ChatLine`, the plain copy of a message that crosses to the bot's loop.
+
+twitchAPI 4.5 parses every line inside its receive task; a line it cannot parse (a tag without
+`=`, a bare `PRIVMSG`, a malformed `emotes` tag) raises there and ends the task while the socket
+stays open: the bot would be deaf with nothing logged. `ResilientChat` skips and counts such a
+line instead, logs the first at WARNING, and records when a line was last parsed, so the bot's
+watchdog can notice a connection that has gone silent (no PING for minutes) and rebuild it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from twitchAPI.chat import Chat, ChatMessage
+
+from commands.base import Level
+
+log = logging.getLogger("twitch_mood.bot")
+
+
+class ResilientChat(Chat):
+    """twitchAPI's Chat, with unparseable lines skipped and counted, and a liveness stamp."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_parsed = time.monotonic()
+        self.bad_lines = 0
+
+    def _parse_irc_message(self, message: str) -> Any:
+        try:
+            parsed = super()._parse_irc_message(message)
+        except Exception as exc:  # any parser failure: one bad line must not stop the bot
+            self.bad_lines += 1
+            if self.bad_lines == 1:
+                log.warning("skipped a chat line twitchAPI cannot parse (%s: %s); further ones are "
+                            "counted: %.200r", type(exc).__name__, exc, message)
+            return None
+        self.last_parsed = time.monotonic()
+        return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLine:
+    """What the bot needs of a chat message, copied on twitchAPI's socket thread."""
+
+    channel: str
+    user: str
+    level: Level
+    text: str
+    sent_at: float | None  # Twitch's timestamp, seconds
+
+
+def chat_line(message: ChatMessage) -> ChatLine:
+    """Copy a twitchAPI message into plain data (call on the thread that received it)."""
+    channel = channel_of(message)
+    user = message.user
+    return ChatLine(channel=channel, user=user.name.lower(), level=level_of(user, channel),
+                    text=message.text or "",
+                    sent_at=message.sent_timestamp / 1000 if message.sent_timestamp else None)
+
+
+def level_of(user: Any, channel: str) -> Level:
+    """The highest level a chatter has in `channel`, from the message's badges and tags."""
+    badges = user.badges or {}
+    if "broadcaster" in badges or user.name.lower() == channel:
+        return Level.BROADCASTER
+    if user.mod or "moderator" in badges:
+        return Level.MODERATOR
+    if user.vip or "vip" in badges:
+        return Level.VIP
+    if user.subscriber or "subscriber" in badges or "founder" in badges:
+        return Level.SUBSCRIBER
+    return Level.EVERYONE
+
+
+def channel_of(message: ChatMessage) -> str:
+    if message.room is not None:
+        return message.room.name.lower()
+    # Before ROOMSTATE arrives `room` is None, and twitchAPI 4.5 names the channel nowhere public.
+    return str(message._parsed["command"]["channel"]).lstrip("#").lower()
