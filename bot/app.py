@@ -12,7 +12,7 @@ from bot.auth import authenticated_client
 from bot.chatbot import MoodBot
 from bot.config import Config, ConfigError
 from bot.connection import Watchdog
-from bot.sender import ChatSender
+from bot.sender import SendLimits
 from bot.store import Store
 from model.service import Predictor, ScoringService
 
@@ -22,7 +22,7 @@ log = logging.getLogger("twitch_mood")
 @asynccontextmanager
 async def running_bot(config: Config, *, predictor: Predictor | None = None, watchdog: Watchdog | None = None,
                       on_send: Callable[[str, str], None] | None = None,
-                      sender: ChatSender | None = None) -> AsyncIterator[MoodBot]:
+                      limits: SendLimits | None = None) -> AsyncIterator[MoodBot]:
     """A started bot. Opened in the order that fails fastest (login, database, then the model);
     closed in reverse: chat intake, scoring drained, statistics written, store closed."""
     if not config.channels:
@@ -43,7 +43,7 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         service = ScoringService(scorer, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
                                  queue_size=settings.queue_size, overload=settings.overload)
         await stack.enter_async_context(service)
-        bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, sender=sender)
+        bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, limits=limits)
         await bot.start()
         stack.push_async_callback(bot.close)
         yield bot

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.chat import ChatLine, ResilientChat, chat_line
 from bot.config import Config
 from bot.connection import ChatConnection, Watchdog
-from bot.sender import ChatSender
+from bot.sender import ChatSender, SendLimits
 from bot.store import Store
 from bot.supervisor import Supervisor
 from commands import COMMANDS, Chatter, Command, CommandSettings, Dispatcher, ReplyKind
@@ -58,8 +58,7 @@ class MoodBot:
 
     def __init__(self, config: Config, service: ScoringService, store: Store, twitch: Twitch, *,
                  watchdog: Watchdog | None = None, clock: Callable[[], float] = time.time,
-                 on_send: Callable[[str, str], None] | None = None,
-                 sender: ChatSender | None = None) -> None:
+                 on_send: Callable[[str, str], None] | None = None, limits: SendLimits | None = None) -> None:
         self.config = config
         self.service, self.store = service, store
         self.clock = clock
@@ -68,7 +67,7 @@ class MoodBot:
         self.connection = ChatConnection(twitch, url=config.twitch.chat_url, channels=list(self._channels),
                                          on_message=self._on_message, watchdog=watchdog or Watchdog())
         self.on_send = on_send
-        self.sender = sender or ChatSender(lambda: self.chat, on_send=self._sent)
+        self.sender = ChatSender(lambda: self.chat, limits=limits, on_send=self._sent)
         self.dispatcher = Dispatcher(
             COMMANDS, self._command_settings, prefix=config.chat.command_prefix,
             refusal=config.chat.refusal_reply if config.chat.refusal == "reply" else None,

@@ -30,10 +30,17 @@ log = logging.getLogger("twitch_mood.bot")
 MAX_REPLY = 500  # Twitch's message limit
 DUPLICATE_WINDOW_S = 30.0  # Twitch drops a message identical to the previous one within 30 s
 DUPLICATE_SUFFIXES = (" ·", " ··")
-RATE_WINDOW_S = 31.0  # Twitch counts 30 s; one more absorbs network jitter
-USER_LIMIT, MOD_LIMIT = 20, 100
-QUEUE_SIZE = 20  # waiting messages per channel; more than a window's worth is stale anyway
 NOT_READY_RETRY_S = 0.5
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """Twitch's per-channel limits, and how many messages may wait per channel."""
+
+    user: int = 20  # messages per window when the bot is not a moderator in the channel
+    moderator: int = 100
+    window_s: float = 31.0  # Twitch counts 30 s; one more absorbs network jitter
+    queue_size: int = 20  # more than a window's worth would be stale by the time it is sent
 
 
 def varied(text: str, last: tuple[str, float] | None, now: float) -> str:
@@ -56,13 +63,12 @@ class _Outgoing:
 class ChatSender:
     """`say(channel, text, kind)` queues; `run()` (a background loop) sends within the limits."""
 
-    def __init__(self, chat: Callable[[], Chat | None], *, queue_size: int = QUEUE_SIZE,
-                 window_s: float = RATE_WINDOW_S, limit_for: Callable[[str], int] | None = None,
+    def __init__(self, chat: Callable[[], Chat | None], *, limits: SendLimits | None = None,
                  on_send: Callable[[str, str], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._chat = chat
-        self.queue_size, self.window_s = queue_size, window_s
-        self.limit_for = limit_for or self._twitch_limit
+        self.limits = limits or SendLimits()
+        self.queue_size, self.window_s = self.limits.queue_size, self.limits.window_s
         self.on_send = on_send
         self.clock = clock
         self.sent: Counter[ReplyKind] = Counter()
@@ -157,9 +163,11 @@ class ChatSender:
         if self.on_send is not None:
             self.on_send(channel, text)
 
-    def _twitch_limit(self, channel: str) -> int:
+    def limit_for(self, channel: str) -> int:
+        """Messages allowed per window in `channel`: more where the bot is a moderator."""
         chat = self._chat()
         try:
-            return MOD_LIMIT if chat is not None and chat.is_mod(channel) else USER_LIMIT
+            moderator = chat is not None and chat.is_mod(channel)
         except Exception:  # not joined yet: the lower limit is always safe
-            return USER_LIMIT
+            moderator = False
+        return self.limits.moderator if moderator else self.limits.user

@@ -45,17 +45,18 @@ def joined(nick: str, channel: str) -> list[str]:
     ]
 
 
-def privmsg(channel: str, user: str, text: str, *, user_id: int, mod: bool = False,
-            broadcaster: bool = False, sent_at: float | None = None) -> str:
+def privmsg(channel: str, user: str, text: str, *, user_id: int, mod: bool = False, broadcaster: bool = False,
+            vip: bool = False, subscriber: bool = False, sent_at: float | None = None) -> str:
     """A chat message from `user` with the IRCv3 tags Twitch adds."""
     login = user.lower().translate(_LOGIN_CHARS) or "viewer"
-    badges = "broadcaster/1" if broadcaster else "moderator/1" if mod else ""
+    badges = ",".join(badge for badge, has in (("broadcaster/1", broadcaster), ("moderator/1", mod),
+                                               ("vip/1", vip), ("subscriber/12", subscriber)) if has)
     tags = {
         "badge-info": "", "badges": badges, "color": "", "display-name": user.translate(_TAG_ESCAPES),
         "emotes": "", "first-msg": "0", "flags": "", "id": str(uuid.uuid4()), "mod": "1" if mod else "0",
-        "returning-chatter": "0", "room-id": str(room_id(channel)), "subscriber": "0",
+        "returning-chatter": "0", "room-id": str(room_id(channel)), "subscriber": "1" if subscriber else "0",
         "tmi-sent-ts": str(int((time.time() if sent_at is None else sent_at) * 1000)), "turbo": "0",
-        "user-id": str(user_id), "user-type": "mod" if mod else "",
+        "user-id": str(user_id), "user-type": "mod" if mod else "", **({"vip": "1"} if vip else {}),
     }
     text = text.replace("\r", " ").replace("\n", " ")
     tag_text = ";".join(f"{k}={v}" for k, v in tags.items())

@@ -56,7 +56,9 @@ class LocalTwitchServer:
         self.oauth = LocalOAuth(self.bot_login, client_id)
         self.sent: list[SentMessage] = []
         self.connections = 0
+        self.delivered = 0  # chat lines said in channels
         self.refuse_connections = False
+        self.muted = False  # send nothing at all, PING included: a connection gone silent
         self._port = port
         self._clients: list[_Client] = []
         self._ids = itertools.count(100_000)
@@ -153,10 +155,15 @@ class LocalTwitchServer:
 
     # -- controls (call from any thread) ------------------------------------------------------
 
-    def say(self, channel: str, user: str, text: str, *, mod: bool = False, broadcaster: bool = False,
-            sent_at: float | None = None) -> None:
-        """Deliver a chat message from `user` to every client in `channel`."""
-        self._call(self._say(irc.channel_name(channel), user, text, mod, broadcaster, sent_at))
+    def say(self, channel: str, user: str, text: str, *, sent_at: float | None = None,
+            **badges: bool) -> None:
+        """Deliver a chat message from `user` to every client in `channel`; `badges`: mod, broadcaster,
+        vip, subscriber."""
+        self._call(self._say(irc.channel_name(channel), user, text, sent_at, **badges))
+
+    def send_raw(self, channel: str, line: str) -> None:
+        """Deliver one raw IRC line, well-formed or not, to every client in `channel`."""
+        self._call(self._deliver(irc.channel_name(channel), line))
 
     def replay(self, channel: str, lines: Iterable[tuple[str, str]], rate: float,
                on_line: Callable[[int], None] | None = None) -> Future[int]:
@@ -211,7 +218,7 @@ class LocalTwitchServer:
         return ws
 
     async def _send(self, client: _Client, *lines: str) -> None:
-        if not client.ws.closed:
+        if not client.ws.closed and not self.muted:
             await client.ws.send_str("\r\n".join(lines) + "\r\n")
 
     async def _command(self, client: _Client, line: str) -> None:
@@ -252,10 +259,12 @@ class LocalTwitchServer:
         client.channels.add(channel)
         await self._send(client, *irc.joined(client.nick, channel))
 
-    async def _say(self, channel: str, user: str, text: str, mod: bool, broadcaster: bool,
-                   sent_at: float | None) -> None:
-        line = irc.privmsg(channel, user, text, user_id=next(self._ids), mod=mod, broadcaster=broadcaster,
-                           sent_at=sent_at)
+    async def _say(self, channel: str, user: str, text: str, sent_at: float | None, **badges: bool) -> None:
+        self.delivered += 1
+        line = irc.privmsg(channel, user, text, user_id=next(self._ids), sent_at=sent_at, **badges)
+        await self._deliver(channel, line)
+
+    async def _deliver(self, channel: str, line: str) -> None:
         with self._lock:
             clients = [c for c in self._clients if channel in c.channels]
         for client in clients:
@@ -268,7 +277,7 @@ class LocalTwitchServer:
             delay = start + index / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self._say(channel, user, text, False, False, None)
+            await self._say(channel, user, text, None)
             if on_line is not None:
                 on_line(index + 1)
         return len(lines)

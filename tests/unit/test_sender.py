@@ -1,0 +1,103 @@
+"""The one sender: Twitch's per-channel limit is never exceeded in any window, a full queue drops
+refusals first, then !hype, then !mood, and never alerts or confirmations."""
+
+from __future__ import annotations
+
+import random
+
+from bot.sender import ChatSender, SendLimits
+from commands import ReplyKind
+
+
+class FakeChat:
+    def __init__(self, clock: Clock, moderator: bool = False) -> None:
+        self.clock, self.moderator = clock, moderator
+        self.sent: list[tuple[float, str, str]] = []
+
+    def is_ready(self) -> bool:
+        return True
+
+    def is_mod(self, channel: str) -> bool:
+        return self.moderator
+
+    async def send_message(self, channel: str, text: str) -> None:
+        self.sent.append((self.clock.now, channel, text))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max((sum(1 for u in times if t <= u < t + window) for t in times), default=0)
+
+
+async def drive(sender: ChatSender, clock: Clock, seconds: float, step: float = 0.25) -> None:
+    end = clock.now + seconds
+    while clock.now < end:
+        await sender._send_ready()
+        clock.now += step
+
+
+async def test_never_more_than_twenty_in_any_30_s_span_per_channel():
+    clock = Clock()
+    chat = FakeChat(clock)
+    sender = ChatSender(lambda: chat, clock=clock, limits=SendLimits(queue_size=1000))
+    rng = random.Random(1)
+    for i in range(300):
+        sender.say(rng.choice(["a", "b"]), f"reply {i}", ReplyKind.CONFIRMATION)
+    await drive(sender, clock, 240)
+    for channel in ("a", "b"):
+        times = [t for t, c, _ in chat.sent if c == channel]
+        assert len(times) > 40  # it kept sending, window after window
+        assert most_in_any_window(times, 30.0) <= 20
+
+
+async def test_a_moderator_bot_may_send_a_hundred():
+    clock = Clock()
+    chat = FakeChat(clock, moderator=True)
+    sender = ChatSender(lambda: chat, clock=clock, limits=SendLimits(queue_size=1000))
+    for i in range(250):
+        sender.say("a", f"reply {i}", ReplyKind.ALERT)
+    await drive(sender, clock, 100)
+    times = [t for t, _, _ in chat.sent]
+    assert most_in_any_window(times, 30.0) == 100 and len(times) == 250
+
+
+async def test_full_queue_drops_refusals_then_hype_then_mood_never_alerts_or_confirmations():
+    clock = Clock()
+    chat = FakeChat(clock)
+    sender = ChatSender(lambda: chat, clock=clock, limits=SendLimits(queue_size=6))
+    kinds = [ReplyKind.REFUSAL, ReplyKind.HYPE, ReplyKind.MOOD, ReplyKind.REFUSAL, ReplyKind.HYPE,
+             ReplyKind.MOOD]
+    for i, kind in enumerate(kinds):
+        assert sender.say("a", f"{kind.name} {i}", kind)
+    assert sender.say("a", "alert", ReplyKind.ALERT)  # a refusal made room
+    assert sender.say("a", "confirmed", ReplyKind.CONFIRMATION)  # the other refusal
+    assert sender.say("a", "mood 8", ReplyKind.MOOD)  # then a hype reply
+    assert not sender.say("a", "refusal 9", ReplyKind.REFUSAL)  # nothing below it left to drop
+    assert sender.dropped == {ReplyKind.REFUSAL: 3, ReplyKind.HYPE: 1}
+    for i in range(10):
+        assert sender.say("a", f"alert {i}", ReplyKind.ALERT)  # never dropped, even over the bound
+    assert sender.dropped == {ReplyKind.REFUSAL: 3, ReplyKind.HYPE: 2, ReplyKind.MOOD: 3}
+    await drive(sender, clock, 200)
+    texts = [t for _, _, t in chat.sent]
+    assert texts == ["alert", *(f"alert {i}" for i in range(10)), "confirmed"]  # most important first
+
+
+async def test_replies_wait_for_a_reconnect_instead_of_being_lost():
+    clock = Clock()
+    chat = FakeChat(clock)
+    current: list[FakeChat | None] = [None]
+    sender = ChatSender(lambda: current[0], clock=clock)
+    sender.say("a", "Mood swing alerts are OFF for this channel.", ReplyKind.CONFIRMATION)
+    await drive(sender, clock, 2)
+    assert chat.sent == [] and sender.pending == 1
+    current[0] = chat
+    await drive(sender, clock, 1)
+    assert [t for _, _, t in chat.sent] == ["Mood swing alerts are OFF for this channel."]
