@@ -18,12 +18,9 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from commands.base import ReplyKind
-
-if TYPE_CHECKING:
-    from twitchAPI.chat import Chat
 
 log = logging.getLogger("twitch_mood.bot")
 
@@ -31,6 +28,16 @@ MAX_REPLY = 500  # Twitch's message limit
 DUPLICATE_WINDOW_S = 30.0  # Twitch drops a message identical to the previous one within 30 s
 DUPLICATE_SUFFIXES = (" ·", " ··")
 NOT_READY_RETRY_S = 0.5
+
+
+class Chat(Protocol):
+    """What the sender uses of twitchAPI's Chat."""
+
+    def is_ready(self) -> bool: ...
+
+    def is_mod(self, room: str, /) -> bool: ...
+
+    async def send_message(self, room: str, text: str, /) -> None: ...
 
 
 @dataclass(frozen=True)
