@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +40,14 @@ class TokenFile:
         self.path = Path(path).expanduser()
 
     def load(self) -> Tokens | None:
+        """The stored tokens; None if there is no file. A file that others may read or write is
+        refused (as ssh refuses a loose key): someone else may have the bot's login."""
         if not self.path.is_file():
             return None
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077:
+            raise AuthError(f"token file {self.path} is readable or writable by others (mode {mode:04o}); "
+                            f"run `chmod 600 {shlex.quote(str(self.path))}` and start again")
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             return Tokens(str(data["token"]), str(data["refresh"]))
