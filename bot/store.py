@@ -99,6 +99,17 @@ class ChannelSetting:
     changed_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """Pending statistics dropped unwritten: which minutes, how many messages counted in them,
+    raw message rows (`keep_messages`) and alerts."""
+
+    minutes: frozenset[int] = frozenset()
+    messages: int = 0
+    texts: int = 0
+    alerts: int = 0
+
+
 class Store:
     """The bot's database. `await open()` (or `async with`) before use, `await close()` after."""
 
@@ -241,10 +252,29 @@ class Store:
                 alerts)
             await self.db.commit()
         except Exception:
-            await self.db.rollback()
-            self._requeue(minutes, messages, alerts)
+            self._requeue(minutes, messages, alerts)  # first: a rollback may fail as well
+            with contextlib.suppress(sqlite3.Error):
+                await self.db.rollback()
             raise
         return sum(b.count for b in minutes.values())
+
+    @property
+    def pending_minutes(self) -> list[int]:
+        """The minutes (since the epoch) with counted messages not yet written, oldest first."""
+        return sorted({minute for _, minute in self._minutes})
+
+    def discard_before(self, minute: float = float("inf")) -> Discarded:
+        """Drop what is pending from before `minute` (everything by default): counts, raw
+        messages and alerts. For a database that cannot be written; nothing else calls it."""
+        old = [key for key in self._minutes if key[1] < minute]
+        buckets = [self._minutes.pop(key) for key in old]
+        messages = [m for m in self._messages if m[1] // 60 >= minute]
+        alerts = [a for a in self._alerts if a[1] // 60 >= minute]
+        dropped = Discarded(minutes=frozenset(key[1] for key in old),
+                            messages=sum(b.count for b in buckets),
+                            texts=len(self._messages) - len(messages), alerts=len(self._alerts) - len(alerts))
+        self._messages, self._alerts = messages, alerts
+        return dropped
 
     def _requeue(self, minutes: dict[tuple[str, int], Bucket], messages: list[Any],
                  alerts: list[Any]) -> None:
