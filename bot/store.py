@@ -8,7 +8,10 @@ with `keep_messages`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +51,8 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE minute_stats DROP COLUMN squares;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# Our tables: a version-0 file holding any other table belongs to another program.
+OUR_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
 _UPSERT_MINUTE = """
     INSERT INTO minute_stats VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (channel, minute) DO UPDATE SET
@@ -61,6 +66,30 @@ class StoreError(TwitchMoodError):
     """The database file cannot be used; the message names the path and what to do."""
 
 
+def _unusable(path: Path, exc: sqlite3.Error) -> StoreError:
+    """SQLite's reason for refusing `path`, as one line that says what to do."""
+    said = f"SQLite: {exc}"
+    reason = str(exc).lower()
+    if "not a database" in reason or "malformed" in reason:
+        return StoreError(f"{path} is not an SQLite database or is damaged ({said}); it may belong to "
+                          "another program: move it away or set storage.path to another file")
+    if "readonly" in reason:
+        return StoreError(f"{path} is read-only for this user ({said}); make it and its directory "
+                          f"writable (SQLite writes {path.name}-wal and {path.name}-shm next to it) "
+                          "or set storage.path to another file")
+    if "unable to open" in reason or "cannot open" in reason:
+        return StoreError(f"cannot open {path} ({said}); check that this user may read and write it "
+                          "and write in its directory, or set storage.path to another file")
+    if "locked" in reason or "busy" in reason:
+        return StoreError(f"{path} is locked by another program ({said}); stop the other twitch-mood "
+                          "using it or set storage.path to another file")
+    if "full" in reason:
+        return StoreError(f"cannot write {path}: the disk is full ({said}); free some space or set "
+                          "storage.path to a file on another disk")
+    return StoreError(f"cannot use {path} as the statistics database ({said}); check the file and "
+                      "its disk, or set storage.path to another file")
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelSetting:
     """Whether swing alerts are on in a channel, and who changed that when."""
@@ -68,6 +97,17 @@ class ChannelSetting:
     alerts_enabled: bool
     changed_by: str
     changed_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """Pending statistics dropped unwritten: which minutes, how many messages counted in them,
+    raw message rows (`keep_messages`) and alerts."""
+
+    minutes: frozenset[int] = frozenset()
+    messages: int = 0
+    texts: int = 0
+    alerts: int = 0
 
 
 class Store:
@@ -89,18 +129,61 @@ class Store:
         await self.close()
 
     async def open(self) -> None:
-        """Open (creating or migrating) the database in WAL mode."""
-        if self.path.parent != Path():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
+        """Open (creating or migrating) the database in WAL mode. A file that cannot be used
+        (unwritable, not a database, another program's, from a newer twitch-mood) raises a
+        one-line `StoreError` naming it; a file that is not ours is left unchanged."""
+        self._check_path()
         try:
+            self._db = await aiosqlite.connect(self.path)
+        except sqlite3.Error as exc:
+            raise _unusable(self.path, exc) from None
+        try:
+            await self._check_owner()
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._migrate()
-        except BaseException:
-            await self._db.close()
+            # A read-only file or directory shows only at the first write: try one, undone.
+            await self._db.executescript(f"BEGIN; PRAGMA user_version = {SCHEMA_VERSION};")
+            await self._db.rollback()
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.close()
             self._db = None
+            if isinstance(exc, sqlite3.Error):
+                raise _unusable(self.path, exc) from None
             raise
+
+    def _check_path(self) -> None:
+        parent = self.path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StoreError(f"cannot create {self.path}: {parent} (or a folder above it) is not a "
+                             "directory; set storage.path to a file in a directory") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory {parent} for {self.path}: "
+                             f"{exc.strerror or exc}; create it with write permission for this user "
+                             "or set storage.path to another file") from None
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory; set storage.path to a file name such as "
+                             f"{self.path / 'twitch-mood.sqlite3'}")
+
+    async def _check_owner(self) -> None:
+        """Refuse a database that is not ours before anything (WAL mode included) is written."""
+        async with self.db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                   "AND name NOT LIKE 'sqlite_%'") as cursor:
+            tables = {str(row[0]) for row in await cursor.fetchall()}
+        version = await self._user_version()
+        foreign = sorted(tables - OUR_TABLES)
+        if version <= SCHEMA_VERSION and (foreign or (version > 0 and tables != OUR_TABLES)):
+            found = f"it has the tables {', '.join(foreign)}" if foreign else "tables are missing"
+            raise StoreError(f"{self.path} is not a twitch-mood database ({found}, schema version "
+                             f"{version}); it was left unchanged: set storage.path to another file")
+
+    async def _user_version(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def close(self) -> None:
         """Flush what is pending, then close."""
@@ -119,9 +202,7 @@ class Store:
         return self._db
 
     async def _migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
+        version = await self._user_version()
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} has schema version {version}, newer than this "
                              f"twitch-mood ({SCHEMA_VERSION}); upgrade twitch-mood or set storage.path "
@@ -171,10 +252,29 @@ class Store:
                 alerts)
             await self.db.commit()
         except Exception:
-            await self.db.rollback()
-            self._requeue(minutes, messages, alerts)
+            self._requeue(minutes, messages, alerts)  # first: a rollback may fail as well
+            with contextlib.suppress(sqlite3.Error):
+                await self.db.rollback()
             raise
         return sum(b.count for b in minutes.values())
+
+    @property
+    def pending_minutes(self) -> list[int]:
+        """The minutes (since the epoch) with counted messages not yet written, oldest first."""
+        return sorted({minute for _, minute in self._minutes})
+
+    def discard_before(self, minute: float = float("inf")) -> Discarded:
+        """Drop what is pending from before `minute` (everything by default): counts, raw
+        messages and alerts. For a database that cannot be written; nothing else calls it."""
+        old = [key for key in self._minutes if key[1] < minute]
+        buckets = [self._minutes.pop(key) for key in old]
+        messages = [m for m in self._messages if m[1] // 60 >= minute]
+        alerts = [a for a in self._alerts if a[1] // 60 >= minute]
+        dropped = Discarded(minutes=frozenset(key[1] for key in old),
+                            messages=sum(b.count for b in buckets),
+                            texts=len(self._messages) - len(messages), alerts=len(self._alerts) - len(alerts))
+        self._messages, self._alerts = messages, alerts
+        return dropped
 
     def _requeue(self, minutes: dict[tuple[str, int], Bucket], messages: list[Any],
                  alerts: list[Any]) -> None:

@@ -58,6 +58,9 @@ class StorageConfig:
     path: str = _opt("twitch-mood.sqlite3", path=True)
     keep_messages: bool = False
     flush_interval_s: float = _opt(1.0, lo=0.05, hi=600)
+    # While the database cannot be written (disk full, read-only), at most this many minutes of
+    # statistics (and raw messages) wait in memory; older ones are dropped and counted.
+    max_backlog_minutes: int = _opt(60, lo=1, hi=1440)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,22 @@ async def test_failed_flush_keeps_rows_pending(tmp_path):
         assert await store.flush() == 1
 
 
+async def test_failed_flush_keeps_rows_pending_even_when_the_rollback_fails(tmp_path, monkeypatch):
+    async with Store(tmp_path / "mood.db") as store:
+        store.record("chan", T0, 0.2, "neutral")
+
+        async def fail(*args):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(store.db, "commit", fail)
+        monkeypatch.setattr(store.db, "rollback", fail)
+        with pytest.raises(sqlite3.OperationalError):
+            await store.flush()
+        assert store.pending == 1
+        monkeypatch.undo()
+        assert await store.flush() == 1
+
+
 async def test_text_is_stored_only_with_keep_messages(tmp_path):
     for keep, expected in ((False, 0), (True, 1)):
         path = tmp_path / f"keep-{keep}.db"
