@@ -23,16 +23,16 @@ log = logging.getLogger("twitch_mood")
 async def running_bot(config: Config, *, predictor: Predictor | None = None, watchdog: Watchdog | None = None,
                       on_send: Callable[[str, str], None] | None = None,
                       limits: SendLimits | None = None) -> AsyncIterator[MoodBot]:
-    """A started bot. Opened in the order that fails fastest (login, database, then the model);
+    """A started bot. Opened in the order that fails fastest (database, login, then the model);
     closed in reverse: chat intake, scoring drained, statistics written, store closed."""
     if not config.channels:
         raise ConfigError(f"{config.source}: channels: is empty; list the channels the bot should join")
     loop = asyncio.get_running_loop()
     async with AsyncExitStack() as stack:
-        twitch = await authenticated_client(config)
-        stack.push_async_callback(twitch.close)
         store = await stack.enter_async_context(
             Store(config.storage.path, keep_messages=config.storage.keep_messages))
+        twitch = await authenticated_client(config)
+        stack.push_async_callback(twitch.close)
         if predictor is None:  # loading takes seconds: keep the loop free
             from model.scorer import Scorer  # torch: imported only when a real model is needed
 

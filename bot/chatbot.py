@@ -23,6 +23,7 @@ from bot.connection import ChatConnection, Watchdog
 from bot.sender import ChatSender, SendLimits
 from bot.store import Store
 from bot.supervisor import Supervisor
+from bot.writer import StatsWriter
 from commands import COMMANDS, Chatter, Command, CommandSettings, Dispatcher, ReplyKind
 from model.service import Overloaded, ScoringService, ServiceClosed
 from mood.tracker import MoodTracker, Swing
@@ -75,6 +76,8 @@ class MoodBot:
         self._trackers = {name: MoodTracker(c.mood) for name, c in self._channels.items()}
         self._alerts_on: dict[str, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.writer = StatsWriter(store, interval_s=config.storage.flush_interval_s,
+                                  max_backlog_minutes=config.storage.max_backlog_minutes)
         self._loops = Supervisor()
         self._counts = config.chat_filter().counts
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,6 +87,7 @@ class MoodBot:
     def stats(self) -> BotStats:
         self._stats.reconnects = self.connection.reconnects
         self._stats.bad_lines = self.connection.bad_lines
+        self._stats.written = self.writer.written
         return self._stats
 
     @property
@@ -122,7 +126,7 @@ class MoodBot:
         await self.connection.open()
         if self.chat is not None:
             self._counts = self.config.chat_filter(self.chat.username or "").counts
-        self._loops.start("statistics writer", self._flush_forever)
+        self._loops.start("statistics writer", self.writer.run)
         self._loops.start("swing watcher", self._watch_swings)
         self._loops.start("connection watchdog", self.connection.watch)
         self._loops.start("chat sender", self.sender.run)
@@ -138,7 +142,7 @@ class MoodBot:
         self._intake = False
         await self.connection.close()
         await self._drain_scoring()
-        self._stats.written += await self.store.flush()
+        await self.writer.close()
 
     async def _drain_scoring(self) -> None:
         try:
@@ -219,14 +223,6 @@ class MoodBot:
         return self.sender.say(channel, text, kind)
 
     # -- timers ----------------------------------------------------------------------------------
-
-    async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.storage.flush_interval_s)
-            try:
-                self._stats.written += await self.store.flush()
-            except Exception:
-                log.exception("writing mood statistics failed; kept for the next try")
 
     async def _watch_swings(self) -> None:
         while True:

@@ -40,6 +40,7 @@ class StatsWriter:
         self.last_failure = ""
         self.lost_minutes: set[int] = set()  # minutes dropped unwritten, and in them:
         self.lost_messages = self.lost_texts = self.lost_alerts = 0
+        self.written = 0  # messages written so far
         self._failed_at = self._next_try = self._warned_at = 0.0
         self._retry_s = first_retry_s
         self._flushing: asyncio.Future[int] | None = None
@@ -69,7 +70,7 @@ class StatsWriter:
         could not be written is then discarded, so closing the store does not fail again."""
         if self._flushing is not None:  # a write the loop's cancellation left running
             with contextlib.suppress(*WRITE_ERRORS):
-                await self._flushing
+                self.written += await self._flushing
         try:
             await self._flush()
         except WRITE_ERRORS as exc:
@@ -87,6 +88,7 @@ class StatsWriter:
         self._flushing = asyncio.ensure_future(self.store.flush())
         written = await asyncio.shield(self._flushing)
         self._flushing = None
+        self.written += written
         return written
 
     async def _write(self, now: float) -> None:
