@@ -50,12 +50,24 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
 
 
 async def run_until_signal(config: Config) -> None:
-    """Run the bot until SIGINT or SIGTERM."""
+    """Run the bot until SIGINT or SIGTERM. A signal before the bot has started (while the login
+    is retrying or the model loads) cancels the start-up instead (CancelledError)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    started = False
+
+    def on_signal() -> None:
+        if started:
+            stop.set()
+        elif main is not None:
+            log.info("stopping before the bot has started")
+            main.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     async with running_bot(config) as bot:
+        started = True
         log.info("running in %s; stop with Ctrl+C", ", ".join(f"#{c.name}" for c in config.channels))
         await stop.wait()
         log.info("stopping: closing chat, scoring what arrived, writing statistics")

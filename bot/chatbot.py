@@ -23,7 +23,7 @@ from bot.connection import ChatConnection, Watchdog
 from bot.sender import ChatSender, SendLimits
 from bot.store import Store
 from bot.supervisor import Supervisor
-from bot.writer import StatsWriter
+from bot.writer import WRITE_ERRORS, StatsWriter
 from commands import COMMANDS, Chatter, Command, CommandSettings, Dispatcher, ReplyKind
 from model.service import Overloaded, ScoringService, ServiceClosed
 from mood.tracker import MoodTracker, Swing
@@ -103,8 +103,12 @@ class MoodBot:
         return self._alerts_on[channel]
 
     async def set_alerts_enabled(self, channel: str, enabled: bool, changed_by: str) -> None:
-        await self.store.set_alerts_enabled(channel, enabled, changed_by, self.clock())
         self._alerts_on[channel] = enabled
+        try:
+            await self.store.set_alerts_enabled(channel, enabled, changed_by, self.clock())
+        except WRITE_ERRORS as exc:
+            log.error("#%s: alerts %s, but not saved to %s (%s): it lasts until the bot restarts", channel,
+                      "on" if enabled else "off", self.store.path, exc)
         log.info("#%s: swing alerts turned %s by %s", channel, "on" if enabled else "off", changed_by)
 
     def _command_settings(self, channel: str, command: Command) -> CommandSettings:

@@ -35,7 +35,10 @@ def cmd_auth(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_until_signal
 
-    asyncio.run(run_until_signal(resolve_config(args.config)))
+    try:
+        asyncio.run(run_until_signal(resolve_config(args.config)))
+    except asyncio.CancelledError:  # a signal during start-up
+        return 130
     return 0
 
 

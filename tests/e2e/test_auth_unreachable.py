@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 import socket
 
 import pytest
@@ -55,3 +56,24 @@ async def test_run_retries_then_gives_up_in_one_line(tmp_path, closed_port, capl
     del exc  # its traceback holds the frames that hold any session left open
     gc.collect()  # an aiohttp session left open says so when collected
     assert "Unclosed" not in caplog.text
+
+
+def test_ctrl_c_while_the_login_retries_stops_the_run(tmp_path, closed_port):
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", write_config(tmp_path, closed_port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        for line in process.stdout:  # wait until it is retrying the login
+            if "cannot reach Twitch" in line or time.monotonic() > deadline:
+                break
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and time.monotonic() - started < 15

@@ -156,3 +156,19 @@ async def test_chat_unreachable_at_start_is_retried_not_fatal(server, tmp_path, 
             await until(lambda: server.joined(CHANNEL), timeout=10, what="join after the retry")
     assert any("cannot reach Twitch chat" in r.getMessage() and "\n" not in r.getMessage()
                for r in caplog.records)
+
+
+async def test_a_full_disk_does_not_lose_a_moderators_switch(server, tmp_path, monkeypatch, caplog):
+    config = bot_config(server, tmp_path)
+    with caplog.at_level(logging.ERROR, logger="twitch_mood.bot"):
+        async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG) as bot:
+            await until(lambda: server.joined(CHANNEL), what="join")
+
+            async def disk_full(*args: object, **kwargs: object) -> None:
+                raise sqlite3.OperationalError("database or disk is full")
+
+            monkeypatch.setattr(bot.store, "set_alerts_enabled", disk_full)
+            await say(server, "mod_anna", "!sentiment off", mod=True)
+            await reply_containing(server, "alerts are OFF")
+            assert await bot.alerts_enabled(CHANNEL) is False
+    assert any("not saved" in r.getMessage() and "disk is full" in r.getMessage() for r in caplog.records)
