@@ -83,24 +83,23 @@ def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, mode
 
 
 def play(server: LocalTwitchServer, channel: str, lines: list[tuple[str, str]], rate: float,
-         show: Any) -> int:
+         show: Any) -> None:
     """Replay `lines` with the script's injections (runs in a worker thread)."""
-    sent, position = 0, 0
+    position = 0
     for step in SCRIPT:
         until = int(step.at * len(lines))
-        sent += server.replay(channel, lines[position:until], rate).result()
+        server.replay(channel, lines[position:until], rate).result()
         position = until
         if step.burst:
             show(f"   ... {step.text}: {int(BURST_RATE * 2)} messages in 2 s")
             burst = [(f"angry{i % 40}", NEGATIVE_BURST[i % len(NEGATIVE_BURST)])
                      for i in range(int(BURST_RATE * 2))]
-            sent += server.replay(channel, burst, BURST_RATE).result()
+            server.replay(channel, burst, BURST_RATE).result()
         else:
             show(f"{_clock()} {step.user}{' (mod)' if step.mod else ''}: {step.text}")
             server.say(channel, step.user, step.text, mod=step.mod)
-    sent += server.replay(channel, lines[position:], rate).result()
+    server.replay(channel, lines[position:], rate).result()
     time.sleep(1.5)  # let the last replies arrive
-    return sent
 
 
 def _clock() -> str:
@@ -126,10 +125,10 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
             loop = asyncio.get_running_loop()
             await asyncio.wait_for(_joined(server, channel), 30)
             started = time.monotonic()
-            sent = await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
+            await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
             elapsed = time.monotonic() - started
-            stats = bot.stats
-    return stats, sent, elapsed
+        sent = server.delivered  # chat lines and the script's commands
+    return bot.stats, sent, elapsed
 
 
 async def _joined(server: LocalTwitchServer, channel: str) -> None:
@@ -138,6 +137,8 @@ async def _joined(server: LocalTwitchServer, channel: str) -> None:
 
 
 def summary(stats: BotStats, sent: int, elapsed: float) -> str:
-    return (f"summary: {sent} messages sent, {stats.scored} scored ({stats.scored / elapsed:.0f} msg/s over "
-            f"{elapsed:.0f} s), {stats.skipped} skipped (commands/bots), {stats.dropped} dropped, "
-            f"{stats.replies} replies, {stats.alerts} alert(s)")
+    """Counts that add up: every message sent was scored, skipped or dropped."""
+    return (f"summary: {sent} messages sent = {stats.scored} scored + {stats.skipped} skipped (commands, "
+            f"bots) + {stats.dropped} dropped; {stats.written} written to SQLite; "
+            f"{stats.scored / elapsed:.0f} msg/s over {elapsed:.0f} s; {stats.replies} replies, "
+            f"{stats.alerts} alert(s)")
