@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from bot.config import MoodConfig
-from bot.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from bot.schema import MIGRATIONS, SCHEMA_VERSION, StoreError
+from bot.store import Store
 from mood.tracker import MoodTracker, Swing
 
 T0 = 1_700_000_040.0  # a minute boundary

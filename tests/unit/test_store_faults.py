@@ -8,7 +8,8 @@ import sqlite3
 import aiosqlite
 import pytest
 
-from bot.store import SCHEMA_VERSION, Store, StoreError
+from bot.schema import SCHEMA_VERSION, StoreError
+from bot.store import Store
 from mood.errors import TwitchMoodError
 
 
