@@ -57,6 +57,7 @@ class LocalTwitchServer:
         self.sent: list[SentMessage] = []
         self.connections = 0
         self.delivered = 0  # chat lines said in channels
+        self._undelivered: list[tuple[str, str, str]] = []  # (channel, user, text) said to no client
         self.refuse_connections = False
         self.muted = False  # send nothing at all, PING included: a connection gone silent
         self._port = port
@@ -181,6 +182,16 @@ class LocalTwitchServer:
         with self._lock:
             return any(irc.channel_name(channel) in c.channels for c in self._clients)
 
+    def joined_channels(self) -> set[str]:
+        """Channels joined by a client whose WebSocket is still open (a dropped one no longer counts)."""
+        with self._lock:
+            return {name for c in self._clients if not c.ws.closed for name in c.channels}
+
+    def undelivered_lines(self) -> list[tuple[str, str, str]]:
+        """(channel, user, text) of each chat line said while no open client had joined its channel."""
+        with self._lock:
+            return list(self._undelivered)
+
     def sent_texts(self, channel: str | None = None) -> list[str]:
         with self._lock:
             return [m.text for m in self.sent if channel is None or m.channel == irc.channel_name(channel)]
@@ -217,9 +228,11 @@ class LocalTwitchServer:
                 self._clients.remove(client)
         return ws
 
-    async def _send(self, client: _Client, *lines: str) -> None:
-        if not client.ws.closed and not self.muted:
-            await client.ws.send_str("\r\n".join(lines) + "\r\n")
+    async def _send(self, client: _Client, *lines: str) -> bool:
+        if client.ws.closed or self.muted:
+            return False
+        await client.ws.send_str("\r\n".join(lines) + "\r\n")
+        return True
 
     async def _command(self, client: _Client, line: str) -> None:
         verb, _, rest = line.partition(" ")
@@ -262,13 +275,18 @@ class LocalTwitchServer:
     async def _say(self, channel: str, user: str, text: str, sent_at: float | None, **badges: bool) -> None:
         self.delivered += 1
         line = irc.privmsg(channel, user, text, user_id=next(self._ids), sent_at=sent_at, **badges)
-        await self._deliver(channel, line)
+        if not await self._deliver(channel, line):
+            with self._lock:
+                self._undelivered.append((channel, user, text))
 
-    async def _deliver(self, channel: str, line: str) -> None:
+    async def _deliver(self, channel: str, line: str) -> int:
+        """Send `line` to the clients in `channel`; return how many it was written to."""
         with self._lock:
             clients = [c for c in self._clients if channel in c.channels]
+        sent = 0
         for client in clients:
-            await self._send(client, line)
+            sent += await self._send(client, line)
+        return sent
 
     async def _replay(self, channel: str, lines: list[tuple[str, str]], rate: float,
                       on_line: Callable[[int], None] | None) -> int:
