@@ -5,7 +5,11 @@
 - The queue of each channel is bounded. When it is full, refusals are dropped first, then
   `!hype`, then `!mood` replies; alerts and confirmations are never dropped. The most important
   waiting message is sent first.
-- A message is cut to Twitch's 500 characters and varied when Twitch would drop it as a repeat.
+- A message is cut to Twitch's 500 characters, kept on one line, and varied when Twitch would
+  drop it as a repeat.
+
+Messages go out as raw PRIVMSG lines: twitchAPI's `send_message` has a rate-limit bucket of its
+own (a fixed window that already waits at its 20th message), which would stall this sender.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ class Chat(Protocol):
 
     def is_mod(self, room: str, /) -> bool: ...
 
-    async def send_message(self, room: str, text: str, /) -> None: ...
+    async def send_raw_irc_message(self, message: str, /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class SendLimits:
 
 def varied(text: str, last: tuple[str, float] | None, now: float) -> str:
     """`text` cut to 500 characters, with a suffix when it repeats the last message too soon."""
-    text = text[:MAX_REPLY]
+    text = " ".join(text.splitlines())[:MAX_REPLY]  # a line break would end the IRC line
     if last is not None and now - last[1] < DUPLICATE_WINDOW_S and last[0] == text:
         first, second = DUPLICATE_SUFFIXES
         suffix = second if text.endswith(first) else first
@@ -160,7 +164,7 @@ class ChatSender:
         text = varied(item.text, self._last.get(channel), now)
         self._times[channel].append(now)  # a failed send counted too: Twitch may have seen it
         try:
-            await chat.send_message(channel, text)
+            await chat.send_raw_irc_message(f"PRIVMSG #{channel} :{text}")
         except ValueError as exc:  # not joined, or the connection is being rebuilt
             log.warning("#%s: message not sent (%s): %s", channel, exc, text)
             self.dropped[item.kind] += 1

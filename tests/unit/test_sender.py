@@ -20,8 +20,10 @@ class FakeChat:
     def is_mod(self, channel: str) -> bool:
         return self.moderator
 
-    async def send_message(self, channel: str, text: str) -> None:
-        self.sent.append((self.clock.now, channel, text))
+    async def send_raw_irc_message(self, message: str) -> None:
+        command, channel, text = message.split(" ", 2)
+        assert command == "PRIVMSG" and channel.startswith("#") and text.startswith(":")
+        self.sent.append((self.clock.now, channel[1:], text[1:]))
 
 
 class Clock:
@@ -101,3 +103,12 @@ async def test_replies_wait_for_a_reconnect_instead_of_being_lost():
     current[0] = chat
     await drive(sender, clock, 1)
     assert [t for _, _, t in chat.sent] == ["Mood swing alerts are OFF for this channel."]
+
+
+async def test_a_line_break_in_a_reply_cannot_start_another_irc_command():
+    clock = Clock()
+    chat = FakeChat(clock)
+    sender = ChatSender(lambda: chat, clock=clock)
+    sender.say("a", "mood\r\nPRIVMSG #other :spoofed", ReplyKind.MOOD)
+    await drive(sender, clock, 1)
+    assert [t for _, _, t in chat.sent] == ["mood PRIVMSG #other :spoofed"]
