@@ -2,7 +2,7 @@
 
 twitchAPI's `Chat` reconnects by itself after some failures but not all: after its last back-off
 step it stops trying without a word, its receive loop ends on a plain server close (a CLOSE
-frame), and a connection can fall silent. The watchdog checks twice a second and rebuilds the
+frame), and a connection can fall silent. The watchdog checks four times a second and rebuilds the
 connection, with back-off, when the socket is closed for longer than a short grace (twitchAPI
 gets a moment to reconnect on its own), when it never became ready, or when nothing at all (PING
 included) has been parsed for minutes.
@@ -30,8 +30,8 @@ log = logging.getLogger("twitch_mood.bot")
 class Watchdog:
     """When the bot rebuilds the chat connection, and how twitchAPI retries on its own first."""
 
-    check_interval_s: float = 0.5
-    closed_grace_s: float = 1.5  # a closed socket twitchAPI has not reopened by then is rebuilt
+    check_interval_s: float = 0.25
+    closed_grace_s: float = 0.5  # a closed socket twitchAPI has not reopened by then is rebuilt
     not_ready_after_s: float = 30.0  # connected but never ready (no 001 welcome)
     silent_after_s: float = 360.0  # Twitch sends a PING about every 5 minutes
     retry_delays_s: tuple[float, ...] = (1, 2, 4, 8, 16, 30)  # between failed rebuilds
