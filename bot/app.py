@@ -46,6 +46,15 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, limits=limits)
         await bot.start()
         stack.push_async_callback(bot.close)
+        if config.web.enabled:
+            from web.metrics import BotMetrics
+            from web.server import WebServer
+
+            metrics = BotMetrics(bot)
+            service.on_batch, bot.writer.on_flush = metrics.observe_batch, metrics.observe_flush
+            bot.web = WebServer(bot, config.web, metrics)
+            await bot.web.start()
+            stack.push_async_callback(bot.web.stop)  # stops first: no page reads a closing bot
         yield bot
 
 

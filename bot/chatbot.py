@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,9 +33,12 @@ if TYPE_CHECKING:
     from twitchAPI.chat import ChatMessage
     from twitchAPI.twitch import Twitch
 
+    from web.server import WebServer
+
 log = logging.getLogger("twitch_mood.bot")
 
 SCORING_DEADLINE_S = 60.0  # at shutdown, how long scoring what arrived may take
+RECENT_MESSAGES = 20  # per channel, for the dashboard
 SENDER_DEADLINE_S = 5.0  # at shutdown, how long queued replies and alerts may take
 
 
@@ -54,6 +58,30 @@ class BotStats:
     bad_lines: int = 0
 
 
+@dataclass
+class ChannelStats:
+    """One channel's share of BotStats, for /metrics and the dashboard."""
+
+    received: int = 0
+    counted: int = 0
+    dropped: int = 0
+    alerts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecentMessage:
+    """A scored chat message, kept (a few per channel) for the dashboard."""
+
+    at: float
+    user: str
+    text: str
+    label: str
+    value: float
+
+
+AlertListener = Callable[[str, Swing, str], None]
+
+
 class MoodBot:
     """Start with `await start()`, stop with `await close()`; implements commands.BotView."""
 
@@ -64,6 +92,10 @@ class MoodBot:
         self.service, self.store = service, store
         self.clock = clock
         self._stats = BotStats()
+        self.channel_stats = {c.name: ChannelStats() for c in config.channels}
+        self.recent = {c.name: deque[RecentMessage](maxlen=RECENT_MESSAGES) for c in config.channels}
+        self.alert_listeners: list[AlertListener] = []  # called with (channel, swing, text) on a sent alert
+        self.web: WebServer | None = None  # set by bot.app when config.web is enabled
         self._channels = {c.name: c for c in config.channels}
         self.connection = ChatConnection(twitch, url=config.twitch.chat_url, channels=list(self._channels),
                                          on_message=self._on_message, watchdog=watchdog or Watchdog())
@@ -155,11 +187,13 @@ class MoodBot:
             log.warning("scoring did not finish within %.0f s of shutdown", SCORING_DEADLINE_S)
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=1.0)
+            before = self._stats.dropped
             for task in pending:
                 task.cancel()
-            if pending:
-                self._stats.dropped += len(pending)
-                log.warning("%d message(s) dropped at shutdown: not scored in time", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)  # each counts itself as dropped
+            if self._stats.dropped > before:
+                log.warning("%d message(s) dropped at shutdown: not scored in time",
+                            self._stats.dropped - before)
 
     # -- chat --------------------------------------------------------------------------------
 
@@ -178,6 +212,8 @@ class MoodBot:
         if not self._intake:
             return
         self._stats.received += 1
+        if line.channel in self.channel_stats:
+            self.channel_stats[line.channel].received += 1
         if line.channel not in self._channels:
             self._stats.skipped += 1
             return
@@ -200,16 +236,22 @@ class MoodBot:
         try:
             score = await self.service.score(text)
         except Overloaded:
-            self._stats.dropped += 1
+            self._dropped(channel)
             if self._stats.dropped % 100 == 1:
                 log.warning("scoring queue full: %d message(s) not counted so far", self._stats.dropped)
             return
-        except ServiceClosed:
-            self._stats.dropped += 1
+        except (ServiceClosed, asyncio.CancelledError):  # closing; cancelled: shutdown's deadline passed
+            self._dropped(channel)
             return
         self._trackers[channel].add(sent_at, score.value, score.label)
         self.store.record(channel, sent_at, score.value, score.label, user, text)
+        self.recent[channel].append(RecentMessage(sent_at, user, text, score.label, score.value))
         self._stats.scored += 1
+        self.channel_stats[channel].counted += 1
+
+    def _dropped(self, channel: str) -> None:
+        self._stats.dropped += 1
+        self.channel_stats[channel].dropped += 1
 
     async def _command(self, line: ChatLine) -> None:
         reply = await self.dispatcher.dispatch(line.channel, Chatter(line.user, line.level), line.text,
@@ -247,5 +289,8 @@ class MoodBot:
         window = "minute" if settings.short_window_s == 60 else f"{settings.short_window_s:g} s"
         log.info("#%s: mood swing alert %+.2f -> %+.2f", channel, swing.before, swing.after)
         self._stats.alerts += 1
+        self.channel_stats[channel].alerts += 1
         text = settings.alert_message.format(before=swing.before, after=swing.after, window=window)
         self.say(channel, text, ReplyKind.ALERT)
+        for listener in self.alert_listeners:
+            listener(channel, swing, text)

@@ -34,10 +34,25 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: the sum of squares was never read
     "ALTER TABLE minute_stats DROP COLUMN squares;",
+    # 3: every switch of the alerts, not only the last (the dashboard shows who and when)
+    """
+    CREATE TABLE alert_switches (
+        id INTEGER PRIMARY KEY, channel TEXT NOT NULL, at REAL NOT NULL, enabled INTEGER NOT NULL,
+        changed_by TEXT NOT NULL
+    );
+    CREATE INDEX alert_switches_channel_at ON alert_switches (channel, at);
+    INSERT INTO alert_switches (channel, at, enabled, changed_by)
+        SELECT channel, changed_at, alerts_enabled, changed_by FROM channel_settings;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Our tables: a version-0 file holding any other table belongs to another program.
 OUR_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
+
+
+def tables_at(version: int) -> frozenset[str]:
+    """The tables a database of schema `version` has."""
+    return frozenset(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS[:version])))
 UPSERT_MINUTE = """
     INSERT INTO minute_stats VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (channel, minute) DO UPDATE SET

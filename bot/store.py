@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.schema import MIGRATIONS, OUR_TABLES, SCHEMA_VERSION, UPSERT_MINUTE, StoreError, unusable
+from bot.schema import MIGRATIONS, OUR_TABLES, SCHEMA_VERSION, UPSERT_MINUTE, StoreError, tables_at, unusable
 from mood.tracker import Bucket, Swing
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Store:
             tables = {str(row[0]) for row in await cursor.fetchall()}
         version = await self._user_version()
         foreign = sorted(tables - OUR_TABLES)
-        if version <= SCHEMA_VERSION and (foreign or (version > 0 and tables != OUR_TABLES)):
+        if version <= SCHEMA_VERSION and (foreign or (version > 0 and tables != tables_at(version))):
             found = f"it has the tables {', '.join(foreign)}" if foreign else "tables are missing"
             raise StoreError(f"{self.path} is not a twitch-mood database ({found}, schema version "
                              f"{version}); it was left unchanged: set storage.path to another file")
@@ -229,6 +229,9 @@ class Store:
             "alerts_enabled = excluded.alerts_enabled, changed_by = excluded.changed_by, "
             "changed_at = excluded.changed_at",
             (channel, int(enabled), changed_by, time.time() if changed_at is None else changed_at))
+        await self.db.execute(
+            "INSERT INTO alert_switches (channel, at, enabled, changed_by) VALUES (?, ?, ?, ?)",
+            (channel, time.time() if changed_at is None else changed_at, int(enabled), changed_by))
         await self.db.commit()
 
     async def channel_setting(self, channel: str) -> ChannelSetting | None:
@@ -255,6 +258,30 @@ class Store:
                                    (channel,)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def minute_history(self, channel: str, since: float) -> list[Bucket]:
+        """Per-minute aggregates from `since` on, written and still pending, oldest first."""
+        merged = {int(b.start // 60): b for b in await self.minute_buckets(channel, since)}
+        for (name, minute), pending in self._minutes.items():
+            if name == channel and minute >= since // 60:
+                bucket = merged.setdefault(minute, Bucket(start=minute * 60.0, length=60.0))
+                bucket.merge(pending)
+        return [merged[m] for m in sorted(merged)]
+
+    async def recent_alerts(self, channel: str, limit: int) -> list[Swing]:
+        """The last `limit` swings, sent or suppressed, written and pending, newest first."""
+        async with self.db.execute("SELECT at, before, after, sent, reason FROM alerts WHERE channel = ? "
+                                   "ORDER BY at DESC LIMIT ?", (channel, limit)) as cursor:
+            rows = list(await cursor.fetchall())
+        rows += [a[1:] for a in self._alerts if a[0] == channel]
+        rows.sort(key=lambda r: r[0], reverse=True)
+        return [Swing(at=r[0], before=r[1], after=r[2], sent=bool(r[3]), reason=r[4]) for r in rows[:limit]]
+
+    async def alert_switches(self, channel: str, limit: int) -> list[tuple[float, bool, str]]:
+        """(when, on or off, who) of the last `limit` switches of the alerts, newest first."""
+        async with self.db.execute("SELECT at, enabled, changed_by FROM alert_switches WHERE channel = ? "
+                                   "ORDER BY at DESC LIMIT ?", (channel, limit)) as cursor:
+            return [(r[0], bool(r[1]), r[2]) for r in await cursor.fetchall()]
 
     async def alerts(self, channel: str) -> list[Swing]:
         async with self.db.execute("SELECT at, before, after, sent, reason FROM alerts WHERE channel = ? "

@@ -41,6 +41,7 @@ class StatsWriter:
         self.lost_minutes: set[int] = set()  # minutes dropped unwritten, and in them:
         self.lost_messages = self.lost_texts = self.lost_alerts = 0
         self.written = 0  # messages written so far
+        self.on_flush: Callable[[float], None] | None = None  # seconds per successful write (metrics)
         self._failed_at = self._next_try = self._warned_at = 0.0
         self._retry_s = first_retry_s
         self._flushing: asyncio.Future[int] | None = None
@@ -85,10 +86,13 @@ class StatsWriter:
     async def _flush(self) -> int:
         # Shielded: a cancelled loop must not stop a commit half-way (its rows would be requeued
         # and written twice); close() waits for it instead.
+        started = time.perf_counter()
         self._flushing = asyncio.ensure_future(self.store.flush())
         written = await asyncio.shield(self._flushing)
         self._flushing = None
         self.written += written
+        if self.on_flush is not None:
+            self.on_flush(time.perf_counter() - started)
         return written
 
     async def _write(self, now: float) -> None:

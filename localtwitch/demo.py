@@ -66,7 +66,7 @@ def read_sample(path: Path = SAMPLE, limit: int | None = None) -> list[tuple[str
 
 def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, model: str = "default",
                  mood: dict[str, Any] | None = None, storage: dict[str, Any] | None = None,
-                 commands: dict[str, Any] | None = None) -> Config:
+                 commands: dict[str, Any] | None = None, web: dict[str, Any] | None = None) -> Config:
     """A config pointing at the local server, with a token file it accepts, in `workdir`."""
     token_file = workdir / "token.json"
     TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
@@ -79,6 +79,7 @@ def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, mode
         "storage": {"path": str(workdir / "mood.sqlite3"), **(storage or {})},
         "mood": mood or {},
         "commands": commands or {},
+        "web": {"port": 0, "overlay_key_file": str(workdir / "overlay.key"), **(web or {})},
     }, source="local server settings")
 
 

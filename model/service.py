@@ -62,12 +62,16 @@ class ScoringService:
     """Async micro-batching front of a Scorer. Use `async with` or `start()` / `close()`."""
 
     def __init__(self, scorer: Predictor, *, max_batch: int, max_wait_ms: float,
-                 queue_size: int, overload: Literal["reject", "wait"]) -> None:
+                 queue_size: int, overload: Literal["reject", "wait"],
+                 on_batch: Callable[[int, Sequence[float]], None] | None = None) -> None:
+        """`on_batch(size, latencies)`: after each batch, its size and each text's seconds from
+        `score()` to its result (for metrics)."""
         if max_batch < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("max_batch and queue_size must be >= 1 and max_wait_ms >= 0")
         if overload not in ("reject", "wait"):
             raise ValueError(f"overload must be 'reject' or 'wait', not {overload!r}")
         self._scorer = scorer
+        self.on_batch = on_batch
         self._max_batch, self._max_wait = max_batch, max_wait_ms / 1000
         self._queue_size, self._overload = queue_size, overload
         self._pending: deque[_Request] = deque()
@@ -187,3 +191,6 @@ class ScoringService:
         for request, result in zip(batch, scores, strict=True):
             if not request.future.done():
                 request.future.set_result(result)
+        if self.on_batch is not None:
+            done = loop.time()
+            self.on_batch(len(batch), [done - r.enqueued for r in batch])

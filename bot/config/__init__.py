@@ -12,9 +12,11 @@ from bot.config.settings import (
     MoodConfig,
     StorageConfig,
     TwitchConfig,
+    WebConfig,
 )
 
 __all__ = [
     "ChannelConfig", "ChatConfig", "CommandsConfig", "Config", "ConfigError", "ModelConfig", "MoodConfig",
-    "StorageConfig", "TwitchConfig", "describe_config", "load_config", "parse_config", "resolve_config",
+    "StorageConfig", "TwitchConfig", "WebConfig", "describe_config", "load_config", "parse_config",
+    "resolve_config",
 ]

@@ -64,6 +64,16 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The overlay, dashboard, JSON API and /metrics that `twitch-mood run` serves."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # 0.0.0.0 to reach it from another machine (OBS on a second PC)
+    port: int = _opt(8787, lo=0, hi=65_535)  # 0: any free port (the log line says which)
+    overlay_key_file: str = _opt("~/.config/twitch-mood/overlay.key", path=True)
+
+
+@dataclass(frozen=True)
 class MoodConfig:
     """Windows, hype and swing parameters; each channel may override any of them."""
 
@@ -133,6 +143,7 @@ class Config:
     channels: tuple[ChannelConfig, ...] = ()
     model: ModelConfig = field(default_factory=ModelConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     mood: MoodConfig = field(default_factory=MoodConfig)
     chat: ChatConfig = field(default_factory=ChatConfig)
     commands: CommandsConfig = field(default_factory=CommandsConfig)
