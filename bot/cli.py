@@ -16,6 +16,7 @@ from localtwitch.cli import add_commands as add_localtwitch_commands
 from model.cli import add_commands as add_model_commands
 from mood.errors import TwitchMoodError
 from training.cli import add_commands as add_training_commands
+from web.cli import add_commands as add_web_commands
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
@@ -65,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twitch-mood",
                                      description="A Twitch chat bot that reads the mood of chat.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_commands, add_model_commands, add_localtwitch_commands, add_analysis_commands,
-                add_training_commands):
+    for add in (add_commands, add_web_commands, add_model_commands, add_localtwitch_commands,
+                add_analysis_commands, add_training_commands):
         add(sub, common)
     return parser
 

@@ -17,8 +17,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError("--speed must be positive")
     if not args.verbose:  # the transcript is the output; keep library chatter out of it
         logging.getLogger().setLevel(logging.WARNING)
+    if args.linger < 0:
+        raise UsageError("--linger must be 0 or more seconds")
     stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
-                                                model=args.model))
+                                                model=args.model, linger=args.linger))
     print(summary(stats, sent, elapsed))
     return 0
 
@@ -31,4 +33,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     demo.add_argument("--limit", type=int, default=None, help="replay only the first N sample lines")
     demo.add_argument("--channel", default="demo_channel", help="channel name to use")
     demo.add_argument("--model", default="default", help="model directory (default: the shipped model)")
+    demo.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
+                      help="keep the bot, dashboard and overlay running this long after the replay")
     demo.set_defaults(func=cmd_demo)

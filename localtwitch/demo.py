@@ -108,8 +108,10 @@ def _clock() -> str:
 
 
 async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str = "demo_channel",
-                   model: str = "default", show: Any = print) -> tuple[BotStats, int, float]:
-    """Run the demo; return the bot's stats, messages sent and replay seconds."""
+                   model: str = "default", linger: float = 0.0,
+                   show: Any = print) -> tuple[BotStats, int, float]:
+    """Run the demo (then keep the bot and its web pages up `linger` seconds); return the bot's
+    stats, messages sent and replay seconds."""
     lines = read_sample(limit=limit)
     channel = channel.lstrip("#").lower()
     with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
@@ -125,9 +127,15 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
         async with running_bot(config, on_send=on_send) as bot:
             loop = asyncio.get_running_loop()
             await asyncio.wait_for(_joined(server, channel), 30)
+            if bot.web is not None and bot.web.url:
+                show(f"dashboard: {bot.web.url}")
+                show(f"OBS overlay: {bot.web.overlay_url(channel, bot.web.key.current())}")
             started = time.monotonic()
             await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
             elapsed = time.monotonic() - started
+            if linger > 0:
+                show(f"replay done; the dashboard and overlay stay up {linger:.0f} s (Ctrl+C ends it)")
+                await asyncio.sleep(linger)
         sent = server.delivered  # chat lines and the script's commands
     return bot.stats, sent, elapsed
 
