@@ -3,6 +3,7 @@
     python -m benchmarks.loadbench [--rate 200] [--seconds 60] [--model default]
     python -m benchmarks.loadbench --soak [--rate 300] [--channels 5] [--seconds 60] [--close-every 10]
                                    [--model default|tiny|DIR]
+    python -m benchmarks.loadbench --overlays 50 [--seconds 60]   (benchmarks/overlays.py)
 
 Replays real chat (`../shared/data/chat_stream_2025.csv`, else the bundled demo sample) at a
 fixed rate into one channel while a viewer asks `!mood` every few seconds. Reports whether every
@@ -56,7 +57,8 @@ async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
     lines = chat_lines(int(rate * seconds))
     with tempfile.TemporaryDirectory(prefix="twitch-mood-load-") as tmp, LocalTwitchServer() as server:
         # default windows; no command cooldown, so every probe gets an answer
-        config = local_config(server, Path(tmp), CHANNEL, model=model, mood={"command_cooldown_s": 0})
+        config = local_config(server, Path(tmp), CHANNEL, model=model,
+                              commands={"mood": {"cooldown_s": 0}})
         counts = config.chat_filter().counts
         countable = sum(1 for user, text in lines if counts(user, text))
         latencies: list[float] = []
@@ -253,8 +255,16 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=5, help="soak: channels the rate is spread over")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="soak: seconds between server-side connection closes (default 10)")
+    parser.add_argument("--overlays", type=int, metavar="N",
+                        help="scoring throughput with and without N overlay clients (rate default 3000)")
     args = parser.parse_args()
-    if args.soak:
+    if args.overlays:
+        from benchmarks.overlays import run_overlays
+
+        rate = args.rate or 3000.0
+        result = asyncio.run(run_overlays(chat_lines(int(rate * args.seconds)), rate, args.seconds,
+                                          args.overlays, args.model))
+    elif args.soak:
         settings = SoakSettings(rate=args.rate or 300.0, channels=args.channels, seconds=args.seconds,
                                 close_every_s=args.close_every, model=args.model)
         result = run_soak(settings)

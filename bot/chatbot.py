@@ -39,6 +39,7 @@ log = logging.getLogger("twitch_mood.bot")
 
 SCORING_DEADLINE_S = 60.0  # at shutdown, how long scoring what arrived may take
 RECENT_MESSAGES = 20  # per channel, for the dashboard
+OVERLOAD_LOG_EVERY_S = 10.0  # a full scoring queue is logged at most this often
 SENDER_DEADLINE_S = 5.0  # at shutdown, how long queued replies and alerts may take
 
 
@@ -114,6 +115,7 @@ class MoodBot:
         self._counts = config.chat_filter().counts
         self._loop: asyncio.AbstractEventLoop | None = None
         self._intake = False
+        self._overload_logged = -OVERLOAD_LOG_EVERY_S
 
     @property
     def stats(self) -> BotStats:
@@ -176,6 +178,7 @@ class MoodBot:
         if unsent:
             log.warning("%d chat message(s) not sent at shutdown (rate limit)", unsent)
         self._intake = False
+        self._overload_logged = -OVERLOAD_LOG_EVERY_S
         await self.connection.close()
         await self._drain_scoring()
         await self.writer.close()
@@ -237,7 +240,8 @@ class MoodBot:
             score = await self.service.score(text)
         except Overloaded:
             self._dropped(channel)
-            if self._stats.dropped % 100 == 1:
+            if time.monotonic() - self._overload_logged >= OVERLOAD_LOG_EVERY_S:
+                self._overload_logged = time.monotonic()
                 log.warning("scoring queue full: %d message(s) not counted so far", self._stats.dropped)
             return
         except (ServiceClosed, asyncio.CancelledError):  # closing; cancelled: shutdown's deadline passed
