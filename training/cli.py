@@ -67,6 +67,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from training.metrics import format_report
 
     model = args.model or "default"
+    if args.subsets:
+        from training.evaluate import evaluate_subsets, format_subsets
+
+        subsets = evaluate_subsets(model, args.data, args.lexicon, split=args.split or "test",
+                                   quantize=args.quantize, precision=args.precision)
+        print(json.dumps(subsets) if args.json else
+              f"{model} on {args.data}, split {subsets['split']}\n{format_subsets(subsets)}")
+        return 0
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
                       split=args.split, quantize=args.quantize, precision=args.precision)
     if args.json:
@@ -139,5 +147,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                             help="as model.quantize: on = int8 feed-forward layers (CPU); auto = fp32")
     evaluation.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                             help="as model.precision: auto = bf16 on CPUs with native bf16, else fp32")
+    evaluation.add_argument("--subsets", action="store_true",
+                            help="macro-F1 on the split's subsets (version 1, unseen emotes, emote-only) "
+                                 "beside the lexicon-only classifier")
+    evaluation.add_argument("--lexicon", default=str(_data("emote_lexicon.csv")),
+                            help="emote lexicon for --subsets (default: the shared one)")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object")
     evaluation.set_defaults(func=cmd_eval)

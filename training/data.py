@@ -26,6 +26,7 @@ class LabeledSet:
 
     texts: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, list[int]] = field(default_factory=dict)
+    ids: dict[str, list[str]] = field(default_factory=dict)  # the id column, else the CSV line
 
     def split(self, name: str) -> tuple[list[str], list[int]]:
         return self.texts.get(name, []), self.labels.get(name, [])
@@ -90,6 +91,7 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
             split = (row.get(split_col) or default_split).strip() or default_split
             result.texts.setdefault(split, []).append(row[text_col] or "")
             result.labels.setdefault(split, []).append(label)
+            result.ids.setdefault(split, []).append(row.get("id") or str(line_no))
     if not result.texts:
         raise DataError(f"{path} has no labeled rows")
     return result

@@ -31,3 +31,45 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
     report.update({"model": str(model), "data": str(data), "split": split, "quantized": scorer.quantized,
                    "precision": scorer.precision})
     return report
+
+
+def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *, split: str = "test",
+                     quantize: str = "auto", precision: str = "auto") -> dict[str, Any]:
+    """The model and the lexicon-only classifier side by side on `split` and its subsets (all,
+    version 1, unseen emotes, emote-only; training/subsets.py). The lexicon's threshold is chosen
+    on dev."""
+    from model.scorer import Scorer
+    from training.lexicon_baseline import LexiconClassifier, fit_threshold
+    from training.subsets import evaluation_subsets, read_lexicon_kinds
+
+    labeled = read_labeled(data)
+    if split not in labeled.texts:
+        raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
+    emotes = read_lexicon_kinds(lexicon)
+    dev_texts, dev_gold = labeled.split("dev")
+    baseline = fit_threshold(emotes, dev_texts, dev_gold) if dev_texts else LexiconClassifier(emotes)
+    texts, gold = labeled.split(split)
+    scorer = Scorer.load(model, quantize=quantize, precision=precision)
+    predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
+                 "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
+    subsets = {}
+    for name, rows in evaluation_subsets(labeled, split, emotes).items():
+        subset_gold = [gold[i] for i in rows]
+        subsets[name] = {"n": len(rows), **{
+            who: classification_report(subset_gold, [labels[i] for i in rows]) if rows else None
+            for who, labels in predicted.items()}}
+    return {"model": str(model), "data": str(data), "split": split, "lexicon_threshold": baseline.threshold,
+            "subsets": subsets}
+
+
+def format_subsets(report: dict[str, Any]) -> str:
+    """Macro-F1 of the model and the lexicon per subset, with the margin."""
+    lines = [f"{'subset':<15}{'n':>6}{'model':>9}{'lexicon':>9}{'margin':>9}"]
+    for name, entry in report["subsets"].items():
+        if entry["model"] is None:
+            lines.append(f"{name:<15}{0:>6}{'-':>9}{'-':>9}{'-':>9}")
+            continue
+        model, lexicon = entry["model"]["macro_f1"], entry["lexicon"]["macro_f1"]
+        lines.append(f"{name:<15}{entry['n']:>6}{model:>9.3f}{lexicon:>9.3f}{model - lexicon:>+9.3f}")
+    lines.append(f"(macro-F1; lexicon-only threshold {report['lexicon_threshold']:g}, chosen on dev)")
+    return "\n".join(lines)

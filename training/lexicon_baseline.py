@@ -1,0 +1,60 @@
+"""The baseline a model must beat: a plain lexicon classifier. A message's value is the mean
+sentiment of the lexicon tokens it contains (exact case, lower case for slang, and the word part
+of channel emotes such as `abcHype`); no known token means neutral. The polarity threshold is
+chosen on dev."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mood.labels import LABELS, Score
+from training.metrics import classification_report
+from training.subsets import Lexicon, channel_emote_part
+
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 .. 0.6
+
+
+class LexiconClassifier:
+    """`predict(texts)` like a Scorer: label by the mean sentiment of the known tokens."""
+
+    def __init__(self, lexicon: Lexicon, threshold: float = 0.2) -> None:
+        self.sentiments = {token: sentiment for token, (_, sentiment) in lexicon.entries.items()}
+        self.suffixes = lexicon.suffixes
+        self.threshold = threshold
+
+    def value(self, text: str) -> float | None:
+        """Mean sentiment of the known tokens; None when the message has none."""
+        hits = [h for h in (self._sentiment(token) for token in text.split()) if h is not None]
+        return sum(hits) / len(hits) if hits else None
+
+    def predict(self, texts: Sequence[str]) -> list[Score]:
+        scores = []
+        for text in texts:
+            value = self.value(text) or 0.0
+            label = 2 if value >= self.threshold else 0 if value <= -self.threshold else 1
+            probs = [0.0, 0.0, 0.0]
+            probs[label] = 1.0
+            scores.append(Score(LABELS[label], *probs, value=value))
+        return scores
+
+    def _sentiment(self, token: str) -> float | None:
+        found = self.sentiments.get(token)
+        if found is None:
+            found = self.sentiments.get(token.lower().strip(".,!?"))
+        if found is None:
+            part = channel_emote_part(token)
+            found = self.suffixes.get(part) if part else None
+        return found
+
+
+def fit_threshold(lexicon: Lexicon, texts: Sequence[str], gold: Sequence[int]) -> LexiconClassifier:
+    """The classifier with the threshold that scores best (macro-F1) on `texts` (dev)."""
+    best: tuple[float, float] | None = None
+    for threshold in THRESHOLDS:
+        classifier = LexiconClassifier(lexicon, threshold)
+        predicted = [LABELS.index(s.label) for s in classifier.predict(texts)]
+        f1 = classification_report(list(gold), predicted)["macro_f1"]
+        if best is None or f1 > best[0]:
+            best = (f1, threshold)
+    assert best is not None
+    return LexiconClassifier(lexicon, best[1])
