@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Watchdog:
     silent_after_s: float = 360.0  # Twitch sends a PING about every 5 minutes
     retry_delays_s: tuple[float, ...] = (1, 2, 4, 8, 16, 30)  # between failed rebuilds
     reconnect_delay_steps: tuple[float, ...] = (0, 1, 2)  # twitchAPI's own, before it gives up
+    start_timeout_s: float = 30.0  # a Chat.start() that has not returned by then has failed
 
 
 class ChatConnection:
@@ -134,7 +136,31 @@ class ChatConnection:
         chat.register_event(ChatEvent.JOINED, _on_joined)
         chat.register_event(ChatEvent.LEFT, _on_left)
         self.chat = chat
-        await asyncio.get_running_loop().run_in_executor(None, chat.start)  # blocks until its thread is up
+        await _start(chat, self.watchdog.start_timeout_s)
+
+
+async def _start(chat: ResilientChat, timeout: float) -> None:
+    """`chat.start()` with a deadline. It blocks until its socket thread has connected, and
+    twitchAPI 4.5 lets it wait forever when that thread fails (a connect or token refresh that
+    fails after our probe), so it runs on a daemon thread that cannot keep the process alive."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def start() -> None:
+        try:
+            chat.start()
+        except BaseException as exc:  # handed to the waiting loop
+            loop.call_soon_threadsafe(lambda error=exc: done.done() or done.set_exception(error))
+        else:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+    threading.Thread(target=start, name="chat-start", daemon=True).start()
+    try:
+        await asyncio.wait_for(asyncio.shield(done), timeout)
+    except asyncio.TimeoutError:
+        # No public way to abort it: release start()'s wait loop so the thread ends.
+        chat._Chat__startup_complete = True  # type: ignore[attr-defined]
+        raise ConnectionError(f"chat did not start within {timeout:.0f} s") from None
 
 
 async def _on_joined(event: JoinedEvent) -> None:

@@ -32,12 +32,15 @@ MAX_REPLY = 500  # Twitch's message limit
 DUPLICATE_WINDOW_S = 30.0  # Twitch drops a message identical to the previous one within 30 s
 DUPLICATE_SUFFIXES = (" ·", " ··")
 NOT_READY_RETRY_S = 0.5
+SEND_TIMEOUT_S = 2.0  # twitchAPI waits (forever) for a socket to come back; a rebuild replaces it
 
 
 class Chat(Protocol):
     """What the sender uses of twitchAPI's Chat."""
 
     def is_ready(self) -> bool: ...
+
+    def is_connected(self) -> bool: ...
 
     def is_mod(self, room: str, /) -> bool: ...
 
@@ -98,6 +101,8 @@ class ChatSender:
         """Queue a message; False when it (or nothing better) had to be dropped for it."""
         queue = self._queues.setdefault(channel, [])
         item = _Outgoing((-kind, next(self._sequence)), text, kind)
+        if not kind.droppable and any(o.text == text and o.kind == kind for o in queue):
+            return True  # the same confirmation already waits (a moderator switching twice): say it once
         if len(queue) >= self.queue_size:
             # The least important droppable message goes: the lowest kind, the newest of it.
             victim = max((o for o in (*queue, item) if o.kind.droppable), default=None)
@@ -140,11 +145,15 @@ class ChatSender:
                 if wait > 0:
                     break
                 chat = self._chat()
-                if chat is None or not chat.is_ready():
-                    wait = NOT_READY_RETRY_S  # reconnecting: keep it queued
+                # twitchAPI stays "ready" after its socket closed: check both, keep it queued.
+                if chat is None or not chat.is_ready() or not chat.is_connected():
+                    wait = NOT_READY_RETRY_S
                     break
                 queue.sort()
-                await self._send(chat, channel, queue.pop(0))
+                if not await self._send(chat, channel, queue[0]):
+                    wait = NOT_READY_RETRY_S
+                    break
+                queue.pop(0)
             else:
                 continue
             next_wait = wait if next_wait is None else min(next_wait, wait)
@@ -159,20 +168,21 @@ class ChatSender:
             return 0.0
         return self.window_s - (now - times[0])
 
-    async def _send(self, chat: Chat, channel: str, item: _Outgoing) -> None:
+    async def _send(self, chat: Chat, channel: str, item: _Outgoing) -> bool:
+        """Send one message; False when the connection went away under it (it stays queued)."""
         now = self.clock()
         text = varied(item.text, self._last.get(channel), now)
-        self._times[channel].append(now)  # a failed send counted too: Twitch may have seen it
         try:
-            await chat.send_raw_irc_message(f"PRIVMSG #{channel} :{text}")
-        except ValueError as exc:  # not joined, or the connection is being rebuilt
-            log.warning("#%s: message not sent (%s): %s", channel, exc, text)
-            self.dropped[item.kind] += 1
-            return
+            await asyncio.wait_for(chat.send_raw_irc_message(f"PRIVMSG #{channel} :{text}"), SEND_TIMEOUT_S)
+        except (ValueError, asyncio.TimeoutError, ConnectionError) as exc:  # closed or being rebuilt
+            log.debug("#%s: message held back (%r): %s", channel, exc, text)
+            return False
+        self._times[channel].append(now)
         self._last[channel] = (text, now)
         self.sent[item.kind] += 1
         if self.on_send is not None:
             self.on_send(channel, text)
+        return True
 
     def limit_for(self, channel: str) -> int:
         """Messages allowed per window in `channel`: more where the bot is a moderator."""

@@ -63,6 +63,12 @@ class LiveHub:
             self.clients[channel].discard(client)
         return ws
 
+    async def close(self) -> None:
+        """Tell every overlay the server is going away (its page reconnects to the next one)."""
+        for clients in self.clients.values():
+            for client in list(clients):
+                await client.ws.close(code=1001, message=b"server going away")
+
     def alert(self, channel: str, at: float, before: float, after: float, text: str) -> None:
         """Queue a sent swing alert for every overlay of `channel` (never waits)."""
         message = {"type": "alert", "at": at, "before": round(before, 4), "after": round(after, 4),

@@ -89,6 +89,9 @@ class WebServer:
 
     async def stop(self) -> None:
         await self._loops.stop()
+        if self._alert in self.bot.alert_listeners:
+            self.bot.alert_listeners.remove(self._alert)
+        await self.hub.close()  # an open page never hangs up, and cleanup waits for it
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -16,7 +16,7 @@ from localtwitch.server import LocalTwitchServer
 
 CHANNEL = "testchan"
 FAST_WATCHDOG = Watchdog(check_interval_s=0.1, closed_grace_s=0.3, reconnect_delay_steps=(0, 0.1, 0.2),
-                         retry_delays_s=(0.2, 0.5))
+                         retry_delays_s=(0.2, 0.5), start_timeout_s=3.0)
 NO_COOLDOWNS = {name: {"cooldown_s": 0} for name in ("mood", "hype", "sentiment")}
 
 

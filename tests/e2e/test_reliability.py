@@ -12,11 +12,12 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from bot import chatbot
+from bot import chatbot, connection
 from bot.app import running_bot
 from bot.chatbot import BotStats
 from bot.connection import Watchdog
 from bot.sender import SendLimits
+from commands import ReplyKind
 from mood.labels import Score
 from tests.e2e.botkit import CHANNEL, FAST_WATCHDOG, bot_config, reply_containing, say, until
 from tests.helpers import KeywordPredictor
@@ -172,3 +173,35 @@ async def test_a_full_disk_does_not_lose_a_moderators_switch(server, tmp_path, m
             await reply_containing(server, "alerts are OFF")
             assert await bot.alerts_enabled(CHANNEL) is False
     assert any("not saved" in r.getMessage() and "disk is full" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_reply_queued_while_the_socket_is_closed_does_not_silence_the_bot(server, tmp_path):
+    config = bot_config(server, tmp_path)
+    async with running_bot(config, predictor=KeywordPredictor(), watchdog=Watchdog()) as bot:
+        await until(lambda: server.joined(CHANNEL), what="join")
+        server.drop_connections()
+        await until(lambda: bot.chat is not None and not bot.chat.is_connected(), timeout=5, what="the close")
+        bot.say(CHANNEL, "queued while closed", ReplyKind.ALERT)  # twitchAPI still says "ready"
+        await until(lambda: server.joined(CHANNEL), timeout=5, what="rejoin")
+        await reply_containing(server, "queued while closed", timeout=8)
+        bot.say(CHANNEL, "after the rejoin", ReplyKind.ALERT)
+        await reply_containing(server, "after the rejoin", timeout=8)
+
+
+async def test_chat_going_away_between_the_probe_and_the_start_does_not_hang(server, tmp_path, monkeypatch):
+    real_probe = connection._probe
+
+    async def probe_then_refuse(url: str) -> None:
+        await real_probe(url)
+        server.refuse_connections = True  # Twitch goes away right after the probe
+
+    monkeypatch.setattr(connection, "_probe", probe_then_refuse)
+    config = bot_config(server, tmp_path)
+
+    async def run() -> None:
+        async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG):
+            monkeypatch.setattr(connection, "_probe", real_probe)
+            server.refuse_connections = False
+            await until(lambda: server.joined(CHANNEL), timeout=15, what="join after the retry")
+
+    await asyncio.wait_for(run(), 30)

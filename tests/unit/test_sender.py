@@ -3,8 +3,10 @@ refusals first, then !hype, then !mood, and never alerts or confirmations."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 
+from bot import sender as sender_module
 from bot.sender import ChatSender, SendLimits
 from commands import ReplyKind
 
@@ -12,10 +14,14 @@ from commands import ReplyKind
 class FakeChat:
     def __init__(self, clock: Clock, moderator: bool = False) -> None:
         self.clock, self.moderator = clock, moderator
+        self.connected = True
         self.sent: list[tuple[float, str, str]] = []
 
     def is_ready(self) -> bool:
-        return True
+        return True  # twitchAPI stays "ready" after its socket closed
+
+    def is_connected(self) -> bool:
+        return self.connected
 
     def is_mod(self, channel: str) -> bool:
         return self.moderator
@@ -112,3 +118,41 @@ async def test_a_line_break_in_a_reply_cannot_start_another_irc_command():
     sender.say("a", "mood\r\nPRIVMSG #other :spoofed", ReplyKind.MOOD)
     await drive(sender, clock, 1)
     assert [t for _, _, t in chat.sent] == ["mood PRIVMSG #other :spoofed"]
+
+
+class HangingChat(FakeChat):
+    """twitchAPI's send waits forever while its socket is closed."""
+
+    async def send_raw_irc_message(self, message: str) -> None:
+        if not self.connected:
+            await asyncio.sleep(3600)
+        await super().send_raw_irc_message(message)
+
+
+async def test_a_closed_socket_holds_messages_back_and_never_stalls_the_sender(monkeypatch):
+    monkeypatch.setattr(sender_module, "SEND_TIMEOUT_S", 0.05)
+    clock = Clock()
+    old, new = HangingChat(clock), HangingChat(clock)
+    current: list[HangingChat] = [old]
+    sender = ChatSender(lambda: current[0], clock=clock)
+    old.connected = False  # closed, still "ready": the watchdog has not replaced it yet
+    sender.say("a", "Mood swing!", ReplyKind.ALERT)
+    await drive(sender, clock, 2)
+    assert old.sent == [] and sender.pending == 1
+    old.is_connected = lambda: True  # type: ignore[method-assign]  # a stale answer: the send hangs
+    await drive(sender, clock, 2)
+    assert sender.pending == 1  # timed out, still queued
+    current[0] = new  # the rebuilt connection
+    sender.say("a", "next", ReplyKind.MOOD)
+    await drive(sender, clock, 1)
+    assert [t for _, _, t in new.sent] == ["Mood swing!", "next"]
+
+
+async def test_the_same_confirmation_waiting_twice_is_said_once():
+    clock = Clock()
+    chat = FakeChat(clock)
+    chat.connected = False
+    sender = ChatSender(lambda: chat, clock=clock)
+    for _ in range(50):
+        assert sender.say("a", "Mood swing alerts are OFF for this channel.", ReplyKind.CONFIRMATION)
+    assert sender.pending == 1
