@@ -14,14 +14,14 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from bot.chat import ChatLine, ResilientChat, chat_line
 from bot.config import Config
 from bot.connection import ChatConnection, Watchdog
 from bot.sender import ChatSender, SendLimits
+from bot.stats import BotStats, ChannelStats, RecentMessage
 from bot.store import Store
 from bot.supervisor import Supervisor
 from bot.writer import WRITE_ERRORS, StatsWriter
@@ -41,43 +41,6 @@ SCORING_DEADLINE_S = 60.0  # at shutdown, how long scoring what arrived may take
 RECENT_MESSAGES = 20  # per channel, for the dashboard
 OVERLOAD_LOG_EVERY_S = 10.0  # a full scoring queue is logged at most this often
 SENDER_DEADLINE_S = 5.0  # at shutdown, how long queued replies and alerts may take
-
-
-@dataclass
-class BotStats:
-    """What the bot has done since it started. Every received line is skipped (a command, a bot,
-    another channel), scored, dropped (scoring queue full, or unscored at shutdown) or pending."""
-
-    received: int = 0
-    skipped: int = 0
-    scored: int = 0
-    dropped: int = 0
-    written: int = 0
-    replies: int = 0
-    alerts: int = 0
-    reconnects: int = 0
-    bad_lines: int = 0
-
-
-@dataclass
-class ChannelStats:
-    """One channel's share of BotStats, for /metrics and the dashboard."""
-
-    received: int = 0
-    counted: int = 0
-    dropped: int = 0
-    alerts: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RecentMessage:
-    """A scored chat message, kept (a few per channel) for the dashboard."""
-
-    at: float
-    user: str
-    text: str
-    label: str
-    value: float
 
 
 AlertListener = Callable[[str, Swing, str], None]
@@ -108,7 +71,8 @@ class MoodBot:
             refusal_cooldown_s=config.chat.refusal_cooldown_s)
         self._trackers = {name: MoodTracker(c.mood) for name, c in self._channels.items()}
         self._alerts_on: dict[str, bool] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # scoring, one per chat message
+        self._commands: set[asyncio.Task[None]] = set()
         self.writer = StatsWriter(store, interval_s=config.storage.flush_interval_s,
                                   max_backlog_minutes=config.storage.max_backlog_minutes)
         self._loops = Supervisor()
@@ -174,11 +138,11 @@ class MoodBot:
 
         Every message that arrived is scored and written, or counted as dropped and logged."""
         await self._loops.stop()
+        self._intake = False  # lines from now on are counted as skipped; what arrived is scored below
+        await asyncio.gather(*self._commands, return_exceptions=True)  # their replies get queued
         unsent = await self.sender.flush(SENDER_DEADLINE_S)
         if unsent:
             log.warning("%d chat message(s) not sent at shutdown (rate limit)", unsent)
-        self._intake = False
-        self._overload_logged = -OVERLOAD_LOG_EVERY_S
         await self.connection.close()
         await self._drain_scoring()
         await self.writer.close()
@@ -212,9 +176,10 @@ class MoodBot:
 
     def _receive(self, line: ChatLine) -> None:
         """On the bot's loop: a command to dispatch, chat to score, or a line to skip."""
-        if not self._intake:
-            return
         self._stats.received += 1
+        if not self._intake:  # shutting down
+            self._stats.skipped += 1
+            return
         if line.channel in self.channel_stats:
             self.channel_stats[line.channel].received += 1
         if line.channel not in self._channels:
@@ -222,18 +187,20 @@ class MoodBot:
             return
         if line.text.startswith(self.config.chat.command_prefix):
             self._stats.skipped += 1  # commands are not mood
-            self._spawn(self._command(line))
+            self._spawn(self._command(line), self._commands)
             return
         if not self._counts(line.user, line.text):
             self._stats.skipped += 1
             return
         log.debug("#%s <%s> %s", line.channel, line.user, line.text)
-        self._spawn(self._score(line.channel, line.sent_at or self.clock(), line.user, line.text))
+        sent_at = line.sent_at or self.clock()
+        self._spawn(self._score(line.channel, sent_at, line.user, line.text), self._tasks)
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    @staticmethod
+    def _spawn(coro: Coroutine[Any, Any, None], tasks: set[asyncio.Task[None]]) -> None:
+        task = asyncio.ensure_future(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     async def _score(self, channel: str, sent_at: float, user: str, text: str) -> None:
         try:

@@ -11,6 +11,7 @@ included) has been parsed for minutes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from twitchAPI.twitch import Twitch
 
 log = logging.getLogger("twitch_mood.bot")
+
+STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ class ChatConnection:
             return
         self._bad_lines_before += chat.bad_lines
         try:
-            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, chat.stop), 10)
-        except Exception as exc:  # a chat that died on its own may not stop cleanly
+            await _in_daemon_thread(chat.stop, STOP_TIMEOUT_S)
+        except Exception as exc:  # a chat that died on its own may not stop cleanly, or at all
             log.debug("stopping the old chat connection: %r", exc)
 
     async def watch(self) -> None:
@@ -142,25 +145,37 @@ class ChatConnection:
 async def _start(chat: ResilientChat, timeout: float) -> None:
     """`chat.start()` with a deadline. It blocks until its socket thread has connected, and
     twitchAPI 4.5 lets it wait forever when that thread fails (a connect or token refresh that
-    fails after our probe), so it runs on a daemon thread that cannot keep the process alive."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def start() -> None:
-        try:
-            chat.start()
-        except BaseException as exc:  # handed to the waiting loop
-            loop.call_soon_threadsafe(lambda error=exc: done.done() or done.set_exception(error))
-        else:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
-
-    threading.Thread(target=start, name="chat-start", daemon=True).start()
+    fails after our probe)."""
     try:
-        await asyncio.wait_for(asyncio.shield(done), timeout)
+        await _in_daemon_thread(chat.start, timeout)
     except asyncio.TimeoutError:
         # No public way to abort it: release start()'s wait loop so the thread ends.
         chat._Chat__startup_complete = True  # type: ignore[attr-defined]
         raise ConnectionError(f"chat did not start within {timeout:.0f} s") from None
+
+
+async def _in_daemon_thread(call: Callable[[], None], timeout: float) -> None:
+    """Run a blocking twitchAPI call with a deadline, on a daemon thread: `start()` and `stop()`
+    can block forever once the Chat's socket thread has died, and a thread of the loop's default
+    executor would then keep the process (and the loop's shutdown) waiting with it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if not done.done():
+            done.set_result(None) if error is None else done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            call()
+        except BaseException as exc:  # handed to the waiting loop
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop may be gone after a deadline passed
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="twitchapi-call", daemon=True).start()
+    await asyncio.wait_for(asyncio.shield(done), timeout)
 
 
 async def _on_joined(event: JoinedEvent) -> None:

@@ -4,6 +4,7 @@ channel), runs the handler, and says what to reply and how important that reply 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,8 +12,11 @@ from dataclasses import dataclass
 from commands.base import BotView, Command, CommandSettings, Invocation, Level, ReplyKind
 
 SettingsFor = Callable[[str, Command], CommandSettings]
-_FORGET_AFTER_S = 3600.0  # cooldown stamps older than this are pruned (no cooldown is that long)
+_FORGET_AFTER_S = 86_400.0  # the longest cooldown allowed: older stamps can go
 _PRUNE_AT = 10_000
+# Chat clients add invisible characters (Chatterino and 7TV end a repeated message with a space
+# and U+E0000): a command is read without format characters and tag characters.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +47,18 @@ class Dispatcher:
         self.clock = clock
         self._names: dict[str, dict[str, Command]] = {}
         self._used: dict[tuple[str, str, str], float] = {}  # (channel, command, user or "") -> when
+        self._prune_at = _PRUNE_AT
 
     def find(self, channel: str, text: str) -> tuple[Command, str] | None:
         """The enabled command a chat line calls, and its arguments."""
+        text = _INVISIBLE.sub("", text)
         if not text.startswith(self.prefix):
             return None
-        name, _, args = text[len(self.prefix):].strip().partition(" ")
-        command = self._table(channel).get(name.lower())
-        return None if command is None else (command, args.strip())
+        words = text[len(self.prefix):].split(None, 1)
+        if not words:
+            return None
+        command = self._table(channel).get(words[0].lower())
+        return None if command is None else (command, " ".join(words[1:]).strip())
 
     async def dispatch(self, channel: str, chatter: Chatter, text: str, now: float,
                        bot: BotView) -> Reply | None:
@@ -88,8 +96,9 @@ class Dispatcher:
 
     def _stamp(self, key: tuple[str, str, str], when: float) -> None:
         self._used[key] = when
-        if len(self._used) > _PRUNE_AT:
+        if len(self._used) > self._prune_at:
             self._used = {k: t for k, t in self._used.items() if when - t < _FORGET_AFTER_S}
+            self._prune_at = max(_PRUNE_AT, 2 * len(self._used))  # amortised: not on every stamp
 
     def _table(self, channel: str) -> dict[str, Command]:
         table = self._names.get(channel)

@@ -12,7 +12,7 @@ from mood.fields import template
 @dataclass(frozen=True)
 class HypeSettings(CommandSettings):
     reply: str = template("Hype {level}/100 (last {window}) | rate {rate_ratio:.1f}x normal, "
-                          "{positive:.0%} positive", "level", "window", "rate_ratio", "positive")
+                          "{positive:.0%} positive", level=50, window="60 s", rate_ratio=1.5, positive=0.5)
 
 
 async def handle(call: Invocation, bot: BotView, settings: HypeSettings) -> str:

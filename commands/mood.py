@@ -37,10 +37,11 @@ class MoodSettings(CommandSettings):
     reply: str = template(
         "Chat mood: {word} {emoji} {value:+.2f} | {positive:.0%} positive, {neutral:.0%} neutral, "
         "{negative:.0%} negative | {count} msgs in {minutes} min | {trend}",
-        "word", "emoji", "value", "positive", "neutral", "negative", "count", "minutes", "trend",
+        word="positive", emoji="😄", value=0.5, positive=0.5, neutral=0.3, negative=0.2, count=42,
+        minutes="5", trend="steady vs the 5 min before",
     )
     reply_too_few: str = template("Not enough chat yet to read the mood ({count}/{min_messages} messages).",
-                                  "count", "min_messages")
+                                  count=3, min_messages=10)
 
 
 def format_minutes(seconds: float) -> str:

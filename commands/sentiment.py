@@ -20,7 +20,8 @@ class SentimentSettings(CommandSettings):
 
 
 async def handle(call: Invocation, bot: BotView, settings: SentimentSettings) -> str:
-    argument = call.args.strip().lower()
+    words = call.args.lower().split()
+    argument = words[0] if words else ""
     if argument and argument not in SWITCHES:
         return settings.reply_usage
     if argument:

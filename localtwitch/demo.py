@@ -20,8 +20,8 @@ from typing import Any
 
 from bot.app import running_bot
 from bot.auth import TokenFile, Tokens
-from bot.chatbot import BotStats
 from bot.config import Config, parse_config
+from bot.stats import BotStats
 from localtwitch.server import LocalTwitchServer
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "demo_chat.csv"

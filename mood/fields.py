@@ -10,12 +10,14 @@ from typing import Any
 
 
 def setting(default: Any, *, lo: float | None = None, hi: float | None = None, path: bool = False,
-            fields: tuple[str, ...] = (), check: Callable[[Any], str | None] | None = None) -> Any:
+            fields: tuple[str, ...] = (), check: Callable[[Any], str | None] | None = None,
+            samples: dict[str, Any] | None = None) -> Any:
     """A dataclass field with its default and what the loader checks."""
-    return field(default=default,
-                 metadata={"lo": lo, "hi": hi, "path": path, "fields": fields, "check": check})
+    return field(default=default, metadata={"lo": lo, "hi": hi, "path": path, "fields": fields,
+                                            "check": check, "samples": samples or {}})
 
 
-def template(default: str, *fields: str) -> Any:
-    """A chat message template (str.format) that may use only `fields`."""
-    return setting(default, fields=fields)
+def template(default: str, **samples: Any) -> Any:
+    """A chat message template (str.format) that may use only the fields named in `samples`; the
+    loader checks a streamer's template by formatting it with these sample values."""
+    return setting(default, fields=tuple(samples), samples=samples)

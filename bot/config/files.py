@@ -17,6 +17,7 @@ import yaml
 from bot.config.loader import ConfigError, DataclassBuilder, LineLoader, Lines, kind, merge_mappings
 from bot.config.settings import ChannelConfig, CommandsConfig, Config, MoodConfig
 from bot.config.upgrade import upgrade_channel, upgrade_top
+from commands import COMMANDS
 
 # Keys that would put a secret into config.yaml, and where that secret belongs instead.
 _SECRET_KEYS = {
@@ -73,13 +74,15 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     top.lines = getattr(data, "lines", {})
     top = upgrade_top(top, source)
     config = builder.build(Config, top, "", top.lines, allow={"channels"})
+    prefix = config.chat.command_prefix
+    _check_aliases(builder, config.commands, "commands", top.lines.get("commands"), prefix)
     channels = _channels(builder, raw_channels, top.get("mood") or {}, top.get("commands") or {},
-                         top.lines.get("channels"), source)
+                         top.lines.get("channels"), source, prefix)
     return dataclasses.replace(config, channels=channels, source=source)
 
 
 def _channels(builder: DataclassBuilder, raw: Any, mood_raw: Any, commands_raw: Any,
-              line: int | None, source: str) -> tuple[ChannelConfig, ...]:
+              line: int | None, source: str, prefix: str) -> tuple[ChannelConfig, ...]:
     """The channel list: names, or mappings with a name, `mood` keys and `commands` overrides on
     top of the global `mood` and `commands`."""
     if raw is None:
@@ -115,8 +118,23 @@ def _channels(builder: DataclassBuilder, raw: Any, mood_raw: Any, commands_raw: 
         commands = merge_mappings(base_commands, command_overrides)
         mood = builder.build(MoodConfig, merged, key_path, {}, line)
         command_settings = builder.build(CommandsConfig, commands, f"{key_path}.commands", {}, line)
+        _check_aliases(builder, command_settings, f"{key_path}.commands", line, prefix)
         result.append(ChannelConfig(name, mood, command_settings))
     return tuple(result)
+
+
+def _check_aliases(builder: DataclassBuilder, commands: CommandsConfig, key_path: str, line: int | None,
+                   prefix: str) -> None:
+    """Aliases must be one word and name one command: not empty, not another command's name."""
+    owner = {command.name: command.name for command in COMMANDS}
+    for command in COMMANDS:
+        for alias in commands.of(command).aliases:
+            name = alias.strip().removeprefix(prefix).lower()
+            where = f"{key_path}.{command.name}.aliases"
+            if not name or any(ch.isspace() for ch in name):
+                builder.fail(where, line, f"expected one word per alias (vibe for !vibe), found {alias!r}")
+            if owner.setdefault(name, command.name) != command.name:
+                builder.fail(where, line, f"{alias!r} already names !{owner[name]}; choose another alias")
 
 
 def describe_config(config: Config) -> str:

@@ -138,7 +138,8 @@ class DataclassBuilder:
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             self.fail(key_path, line, f"expected {describe(tp)} from {lo} to {hi}, found {value!r}")
         if tp is str:
-            self.check_template(str(value), f.metadata.get("fields", ()), key_path, line)
+            self.check_template(str(value), f.metadata.get("fields", ()), key_path, line,
+                                f.metadata.get("samples") or {})
         check = f.metadata.get("check")
         problem = check(value) if check else None
         if problem:
@@ -146,8 +147,9 @@ class DataclassBuilder:
         return self.resolve_path(str(value)) if f.metadata.get("path") else value
 
     def check_template(self, text: str, allowed: tuple[str, ...], key_path: str,
-                       line: int | None) -> None:
-        """Reply templates must parse and use only the placeholders the bot fills in."""
+                       line: int | None, samples: Mapping[str, Any] | None = None) -> None:
+        """Reply templates must parse, use only the placeholders the bot fills in, and format them
+        as the kind of value each one is (the field's sample values)."""
         if not allowed:
             return
         available = ", ".join(f"{{{a}}}" for a in allowed)
@@ -159,8 +161,8 @@ class DataclassBuilder:
         if unknown:
             self.fail(key_path, line, f"unknown placeholder {{{unknown[0]}}}; available: {available}")
         try:
-            text.format(**{name: 0.5 for name in allowed})
-        except (ValueError, IndexError) as exc:
+            text.format(**{name: (samples or {}).get(name, 0.5) for name in allowed})
+        except (ValueError, IndexError, TypeError) as exc:
             self.fail(key_path, line, f"template does not format: {exc}; available: {available}")
 
 

@@ -88,7 +88,7 @@ class MoodConfig:
     hype_full_rate_ratio: float = _opt(4.0, lo=1.0, hi=100.0)
     alert_message: str = _template(
         "Mood swing: chat went from {before:+.2f} to {after:+.2f} in the last {window}",
-        "before", "after", "window")
+        before=0.4, after=-0.3, window="minute")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ class ChatConfig:
         "nightbot", "streamelements", "fossabot", "moobot", "streamlabs", "soundalerts",
     )
     refusal: Literal["reply", "silent"] = "reply"
-    refusal_reply: str = _template("Only {who} can use !{command}.", "who", "command", "user")
+    refusal_reply: str = _template("Only {who} can use !{command}.", who="moderators", command="sentiment",
+                                   user="viewer")
     refusal_cooldown_s: float = _opt(30.0, lo=0, hi=3600)  # at most one refusal per user per this
 
     def counts(self, user: str, text: str) -> bool:

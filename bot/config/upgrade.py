@@ -23,7 +23,9 @@ MOVED_REPLIES: dict[str, tuple[str, ...]] = {
     "alert": ("mood", "alert_message"),
     "refused": ("chat", "refusal_reply"),
 }
-COMMAND_NAMES = ("mood", "hype", "sentiment")
+# The old cooldown applied to every command; !sentiment is not given it: a moderator's switch
+# must never be ignored.
+COOLDOWN_COMMANDS = ("mood", "hype")
 
 
 def _moves(mood: Mapping[str, Any], where: str) -> dict[tuple[str, ...], Any]:
@@ -41,8 +43,8 @@ def _moves(mood: Mapping[str, Any], where: str) -> dict[tuple[str, ...], Any]:
             moves[target] = value
     if "command_cooldown_s" in mood:
         log.warning("%s: mood.command_cooldown_s is deprecated; it still works, but set cooldown_s "
-                    "under commands.mood, commands.hype and commands.sentiment instead", where)
-        for name in COMMAND_NAMES:
+                    "under commands.mood and commands.hype instead", where)
+        for name in COOLDOWN_COMMANDS:
             moves[("commands", name, "cooldown_s")] = mood["command_cooldown_s"]
     return moves
 

@@ -8,15 +8,14 @@ import asyncio
 import dataclasses
 import logging
 import sqlite3
-import statistics
 import time
 from collections.abc import Sequence
 
 from bot import chatbot, connection
 from bot.app import running_bot
-from bot.chatbot import BotStats
 from bot.connection import Watchdog
 from bot.sender import SendLimits
+from bot.stats import BotStats
 from commands import ReplyKind
 from mood.labels import Score
 from tests.e2e.botkit import CHANNEL, FAST_WATCHDOG, bot_config, reply_containing, say, until
@@ -101,15 +100,16 @@ async def test_an_idle_bot_answers_at_once(server, tmp_path):
     async with running_bot(config, predictor=KeywordPredictor(), watchdog=FAST_WATCHDOG):
         await until(lambda: server.joined(CHANNEL), what="join")
         latencies = []
-        for i in range(8):
-            await asyncio.sleep(0.4)  # no chat: the bot's loop is idle
+        for i in range(20):
+            await asyncio.sleep(0.3)  # no chat: the bot's loop is idle
             before = len(server.sent_texts(CHANNEL))
             asked = time.monotonic()
             await say(server, f"viewer{i}", "!hype")
             await until(lambda before=before: len(server.sent_texts(CHANNEL)) > before, what="the reply")
             latencies.append(time.monotonic() - asked)
-    # Before the fix a reply waited for the loop's next timer: median about 0.5 s.
-    assert statistics.median(latencies) < 0.25, latencies
+    # Before the fix a reply waited for the loop's next timer (p50 about 0.5 s). Target: p99 under
+    # 100 ms; asserted with room for a loaded test machine (benchmarks/replybench.py measures it).
+    assert sorted(latencies)[18] < 0.15, latencies
 
 
 class SlowPredictor(KeywordPredictor):

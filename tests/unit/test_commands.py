@@ -187,3 +187,11 @@ async def test_not_a_command_or_unknown_command_gets_nothing():
     bot, commands = FakeBot(), dispatcher()
     for text in ("mood please", "!", "!unknown", "!moodx"):
         assert await commands.dispatch("chan", MOD, text, NOW, bot) is None
+
+
+async def test_invisible_characters_and_tabs_from_chat_clients_do_not_change_a_command():
+    bot, commands = FakeBot(), dispatcher()
+    for text in ("!sentiment off \U000e0000", "!sentiment\toff", "!sentiment \u200boff", "!SENTIMENT OFF now"):
+        reply = await commands.dispatch("chan", MOD, text, NOW, bot)
+        assert reply is not None and reply.text == "Mood swing alerts are OFF for this channel.", text
+    assert len(bot.changes) == 4

@@ -190,3 +190,26 @@ def test_describe_hides_the_secret_and_round_trips(tmp_path, monkeypatch):
     dumped = yaml.safe_load(text)
     assert dumped["channels"][1]["name"] == "b" and dumped["channels"][1]["min_messages"] == 3
     assert config.client_secret() == "s3cr3t-value"
+
+
+@pytest.mark.parametrize(("aliases", "message"), [
+    ("['']", "expected one word per alias"),
+    ("['vibe now']", "expected one word per alias"),
+    ("[hype]", "'hype' already names !hype"),
+])
+def test_bad_aliases_are_refused(tmp_path, aliases, message):
+    with pytest.raises(ConfigError, match=rf"commands\.mood\.aliases: {message}"):
+        load_config(write(tmp_path, f"commands:\n  mood:\n    aliases: {aliases}\n"))
+
+
+def test_one_alias_for_two_commands_is_refused_also_per_channel(tmp_path):
+    text = "commands:\n  hype:\n    aliases: [vibe]\nchannels:\n  - name: x\n    commands: {mood: {aliases: ['!Vibe']}}\n"
+    with pytest.raises(ConfigError, match=r"channels\[0\]\.commands\.hype\.aliases: 'vibe' already names !mood"):
+        load_config(write(tmp_path, text))
+
+
+def test_a_template_that_would_crash_on_the_real_values_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"commands\.mood\.reply: template does not format: Unknown format code 'f'"):
+        load_config(write(tmp_path, "commands:\n  mood:\n    reply: 'mood {word:+.2f}'\n"))
+    config = load_config(write(tmp_path, "commands:\n  mood:\n    reply: '{count:d} msgs, {value:+.1%}'\n"))
+    assert config.commands.mood.reply == "{count:d} msgs, {value:+.1%}"
