@@ -1,11 +1,23 @@
-"""Training reports as JSON."""
+"""Training reports as JSON, naming their inputs by file name (with their sha256 beside them)
+and the base by its logical name: never a path of the machine that trained."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 
+def portable(value: Any) -> Any:
+    """`value` with every absolute path (str or Path, at any depth) cut to its last part."""
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [portable(item) for item in value]
+    if isinstance(value, PurePath) or (isinstance(value, str) and value.startswith(("/", "~"))):
+        return PurePath(str(value)).name
+    return value
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(portable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -127,6 +127,10 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_p
     assert set(saved["metrics"]) == {"dev", "test"}
     assert 0.0 <= report["metrics"]["test"]["macro_f1"] <= 1.0
     assert len(saved["data"]["sha256"]) == 64 and saved["duration_s"] > 0
+    for report_file in (clf_dir / "training_report.json", mlm_dir / "mlm_report.json"):  # no machine paths
+        text = report_file.read_text()
+        assert str(tmp_path) not in text and '"/' not in text and '"~' not in text, report_file
+    assert saved["base"] == "mlm" and saved["data"]["path"] == "labeled.csv"
 
     capsys.readouterr()  # Trainer's own progress lines
     assert main(["eval", "--data", str(labeled), "--model", str(clf_dir), "--split", "test", "--quantize", "off", "--json"]) == 0
@@ -157,3 +161,14 @@ def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
     classifier = BertForSequenceClassification.from_pretrained(tmp_path / "mlm", num_labels=3)
     assert classifier.bert.pooler is not None and base.pooler is not None
     assert torch.equal(classifier.bert.pooler.dense.weight, base.pooler.dense.weight)
+
+
+def test_portable_reports_keep_file_names_and_drop_machine_paths():
+    from pathlib import Path
+
+    from training.report import portable
+
+    report = {"base": "/tmp/runs/x.work/mlm", "data": {"path": Path("/work/shared/data/labeled.csv")},
+              "list": ["~/corpus.txt", "minilm", 3], "name": "scratch:roberta"}
+    assert portable(report) == {"base": "mlm", "data": {"path": "labeled.csv"},
+                                "list": ["corpus.txt", "minilm", 3], "name": "scratch:roberta"}
