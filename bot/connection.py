@@ -135,6 +135,7 @@ class ChatConnection:
         chat = await ResilientChat(self.twitch, connection_url=self.url, initial_channel=self.channels)
         # twitchAPI annotates List[int]; its asyncio.sleep takes the floats the tests use.
         chat.reconnect_delay_steps = list(self.watchdog.reconnect_delay_steps)  # pyright: ignore[reportAttributeAccessIssue]
+        chat.log_no_registered_command_handler = False  # commands are ours (commands/dispatch.py)
         chat.register_event(ChatEvent.MESSAGE, self.on_message)
         chat.register_event(ChatEvent.JOINED, _on_joined)
         chat.register_event(ChatEvent.LEFT, _on_left)
