@@ -130,6 +130,8 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
             if bot.web is not None and bot.web.url:
                 show(f"dashboard: {bot.web.url}")
                 show(f"OBS overlay: {bot.web.overlay_url(channel, bot.web.key.current())}")
+                if linger <= 0:
+                    show("(they close when the replay ends; --linger 300 keeps them up 5 minutes)")
             started = time.monotonic()
             await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
             elapsed = time.monotonic() - started
@@ -149,5 +151,5 @@ def summary(stats: BotStats, sent: int, elapsed: float) -> str:
     """Counts that add up: every message sent was scored, skipped or dropped."""
     return (f"summary: {sent} messages sent = {stats.scored} scored + {stats.skipped} skipped (commands, "
             f"bots) + {stats.dropped} dropped; {stats.written} written to SQLite; "
-            f"{stats.scored / elapsed:.0f} msg/s over {elapsed:.0f} s; {stats.replies} replies, "
-            f"{stats.alerts} alert(s)")
+            f"{stats.scored / elapsed:.0f} msg/s over {elapsed:.0f} s; the bot said {stats.replies} "
+            f"message(s), {stats.alerts} of them swing alert(s)")

@@ -23,6 +23,9 @@ def cmd_overlay_key(args: argparse.Namespace) -> int:
         print(f"overlay #{channel.name}: {base}overlay/{channel.name}?key={key}")
     if not config.channels:
         print(f"overlay: {base}overlay/CHANNEL?key={key}  (no channels in the config yet)")
+    if config.web.host in ("0.0.0.0", "::"):
+        print("(web.host listens on every address: from another PC, put this machine's LAN address "
+              "in place of 127.0.0.1)")
     return 0
 
 
