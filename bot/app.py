@@ -36,12 +36,16 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         if predictor is None:  # loading takes seconds: keep the loop free
             from model.scorer import Scorer  # torch: imported only when a real model is needed
 
-            scorer: Predictor = await loop.run_in_executor(None, Scorer.from_settings, config.model)
+            model = await loop.run_in_executor(None, Scorer.from_settings, config.model)
+            model.use_emotes(channels={c.name: c.emotes for c in config.channels if c.emotes})
+            scorer: Predictor = model
+            by_channel = bool(model.channel_lexicons)
         else:
-            scorer = predictor
+            scorer, by_channel = predictor, False
         settings = config.model
         service = ScoringService(scorer, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
-                                 queue_size=settings.queue_size, overload=settings.overload)
+                                 queue_size=settings.queue_size, overload=settings.overload,
+                                 by_channel=by_channel)
         await stack.enter_async_context(service)
         bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, limits=limits)
         await bot.start()

@@ -204,7 +204,7 @@ class MoodBot:
 
     async def _score(self, channel: str, sent_at: float, user: str, text: str) -> None:
         try:
-            score = await self.service.score(text)
+            score = await self.service.score(text, channel)
         except Overloaded:
             self._dropped(channel)
             if time.monotonic() - self._overload_logged >= OVERLOAD_LOG_EVERY_S:

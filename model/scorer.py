@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 import torch
 
+from model.encoding import ChatEncoder
 from model.errors import ModelLoadError
+from model.lexicon import LEXICON_FILE, Lexicon, LexiconError, check_features, read_lexicon, uses_lexicon
 from model.paths import (
     ALLOW_HUB_ENV,
     DEFAULT_MODEL_DIR,
@@ -25,7 +27,6 @@ from model.paths import (
     hub_downloads_allowed,
     is_hub_name,
 )
-from model.text import normalize
 from mood.labels import LABELS, Score
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class ModelSettings(Protocol):
     def max_length(self) -> int: ...
     @property
     def threads(self) -> int: ...
+    @property
+    def emotes(self) -> str: ...
 
 
 def resolve_device(device: str) -> torch.device:
@@ -150,14 +153,37 @@ class Scorer:
     """A loaded sentiment classifier; `predict` is synchronous and thread-confined."""
 
     def __init__(self, model: Any, tokenizer: Any, *, device: torch.device, max_length: int,
-                 name: str, quantized: bool = False, precision: str = "fp32") -> None:
+                 name: str, quantized: bool = False, precision: str = "fp32",
+                 lexicon: Lexicon | None = None) -> None:
         # Counted now: a quantised Linear keeps its packed weights out of parameters().
         self.parameters = sum(p.numel() for p in model.parameters())
         self.model, self.tokenizer = model, tokenizer
         self.device, self.max_length = device, max_length
         self.name, self.quantized, self.precision = name, quantized, precision
+        self.encoder = ChatEncoder(tokenizer, max_length, lexicon)
+        self.channel_lexicons: dict[str, Lexicon] = {}
         self._indices = _label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @property
+    def reads_lexicon(self) -> bool:
+        """Whether the model reads lexicon features (and so a streamer's emotes count)."""
+        return self.encoder.lexicon is not None
+
+    def use_emotes(self, emotes: str | Path | None = None,
+                   channels: Mapping[str, str | Path] | None = None) -> None:
+        """Merge a streamer's emote CSV (`token,sentiment`) over the checkpoint's lexicon, for
+        every channel (`emotes`) or per channel (`channels`, over the global result)."""
+        if not self.reads_lexicon:
+            if emotes or channels:
+                log.warning("model.emotes is ignored: model %s reads no lexicon features", self.name)
+            return
+        base = self.encoder.lexicon
+        assert base is not None
+        if emotes:
+            base = self.encoder.lexicon = base.merged(read_lexicon(emotes, one_word=True))
+        self.channel_lexicons = {channel.lower(): base.merged(read_lexicon(path, one_word=True))
+                                 for channel, path in (channels or {}).items()}
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
@@ -188,8 +214,12 @@ class Scorer:
             if Path(source).is_dir():
                 raise ModelLoadError(f"model directory {source}: cannot load: {reason}") from exc
             raise ModelLoadError(f"hub model {source!r} could not be loaded: {reason}") from exc
+        lexicon = None
+        if uses_lexicon(config):
+            model, lexicon = _with_lexicon(model, Path(source))
         model.eval().to(torch_device)
-        scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path))
+        scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path),
+                     lexicon=lexicon)
         if use_quantization(quantize, torch_device):
             with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works
                 warnings.simplefilter("ignore")
@@ -208,26 +238,32 @@ class Scorer:
         scorer = cls.load(path or settings.path, device=settings.device, quantize=settings.quantize,
                           precision=settings.precision, bulk=bulk, max_length=settings.max_length,
                           threads=settings.threads)
+        scorer.use_emotes(settings.emotes or None)
         log.info("model %s loaded on %s (%s)", scorer.name, scorer.device, scorer.precision)
         return scorer
 
     @torch.inference_mode()
-    def predict(self, texts: Sequence[str]) -> list[Score]:
-        """Score texts in one call; the result is in input order."""
+    def predict(self, texts: Sequence[str], channels: Sequence[str | None] | None = None) -> list[Score]:
+        """Score texts in one call; the result is in input order. `channels[i]` picks text i's
+        channel emotes (`use_emotes`) where that channel has its own."""
         if not texts:
             return []
-        ids = self.tokenizer([normalize(t) for t in texts], truncation=True,
-                             max_length=self.max_length)["input_ids"]
+        lexicons = None
+        if channels is not None and self.channel_lexicons:
+            lexicons = [self.channel_lexicons.get(c.lower()) if c else None for c in channels]
+        encoded = self.encoder.encode(texts, lexicons)
+        ids, features = encoded.input_ids, encoded.features
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         results: list[Score | None] = [None] * len(ids)
         neg, neu, pos = self._indices
         for chunk in _sub_batches(order, [len(x) for x in ids]):
-            probs = self._forward([ids[i] for i in chunk]).tolist()
+            chunk_features = None if features is None else [features[i] for i in chunk]
+            probs = self._forward([ids[i] for i in chunk], chunk_features).tolist()
             for i, p in zip(chunk, probs, strict=True):
                 results[i] = Score.from_probs(p[neg], p[neu], p[pos])
         return results  # type: ignore[return-value]
 
-    def _forward(self, rows: list[list[int]]) -> torch.Tensor:
+    def _forward(self, rows: list[list[int]], features: list[list[float]] | None = None) -> torch.Tensor:
         width = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -238,8 +274,33 @@ class Scorer:
         half = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.precision)
         on_cuda = half is not None and self.device.type == "cuda"
         with torch.autocast("cuda", dtype=half or torch.float16, enabled=on_cuda):
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+            extra = {} if features is None else {
+                "lexicon_features": torch.tensor(features, dtype=torch.float32, device=self.device)}
+            logits = self.model(input_ids=input_ids, attention_mask=mask, **extra).logits
         return torch.softmax(logits.float(), dim=-1).cpu()
+
+
+def _with_lexicon(base: Any, directory: Path) -> tuple[Any, Lexicon]:
+    """Wrap a classifier trained with lexicon features in its head, and read its lexicon."""
+    from model.fusion import HEAD_FILE, LexiconFusion
+
+    for name in (HEAD_FILE, LEXICON_FILE):
+        if not (directory / name).is_file():
+            raise ModelLoadError(f"model directory {directory} is missing {name} "
+                                 "(its config.json says it reads lexicon features)")
+    problem = check_features(base.config)
+    if problem:
+        raise ModelLoadError(f"model directory {directory}: {problem}")
+    fused = LexiconFusion(base)
+    try:
+        fused.load_head(directory)
+        lexicon = read_lexicon(directory / LEXICON_FILE)
+    except LexiconError as exc:
+        raise ModelLoadError(f"model directory {directory}: {exc}") from None
+    except Exception as exc:
+        raise ModelLoadError(f"model directory {directory}: cannot read {HEAD_FILE}: "
+                             f"{' '.join(str(exc).split())}") from None
+    return fused, lexicon
 
 
 def _sub_batches(order: list[int], lengths: list[int]) -> Iterator[list[int]]:

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, Protocol
 
 from mood.labels import Score
@@ -39,11 +40,18 @@ class Predictor(Protocol):
     def predict(self, texts: Sequence[str]) -> list[Score]: ...
 
 
+class ChannelPredictor(Protocol):
+    """A predictor that reads each text with its channel's own emotes (Scorer.use_emotes)."""
+
+    def predict(self, texts: Sequence[str], channels: Sequence[str | None] | None = None) -> list[Score]: ...
+
+
 @dataclass(slots=True)
 class _Request:
     text: str
     future: asyncio.Future[Score]
     enqueued: float
+    channel: str | None = None
 
 
 @dataclass(slots=True)
@@ -61,16 +69,19 @@ class ServiceStats:
 class ScoringService:
     """Async micro-batching front of a Scorer. Use `async with` or `start()` / `close()`."""
 
-    def __init__(self, scorer: Predictor, *, max_batch: int, max_wait_ms: float,
+    def __init__(self, scorer: Predictor | ChannelPredictor, *, max_batch: int, max_wait_ms: float,
                  queue_size: int, overload: Literal["reject", "wait"],
-                 on_batch: Callable[[int, Sequence[float]], None] | None = None) -> None:
+                 on_batch: Callable[[int, Sequence[float]], None] | None = None,
+                 by_channel: bool = False) -> None:
         """`on_batch(size, latencies)`: after each batch, its size and each text's seconds from
-        `score()` to its result (for metrics)."""
+        `score()` to its result (for metrics). `by_channel`: the scorer is a ChannelPredictor
+        with emotes of its own for some channels; each text is scored with its channel's."""
         if max_batch < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("max_batch and queue_size must be >= 1 and max_wait_ms >= 0")
         if overload not in ("reject", "wait"):
             raise ValueError(f"overload must be 'reject' or 'wait', not {overload!r}")
         self._scorer = scorer
+        self._by_channel = by_channel
         self.on_batch = on_batch
         self._max_batch, self._max_wait = max_batch, max_wait_ms / 1000
         self._queue_size, self._overload = queue_size, overload
@@ -114,8 +125,9 @@ class ScoringService:
         """Texts waiting for a batch (not counting the batch in flight)."""
         return len(self._pending)
 
-    async def score(self, text: str) -> Score:
-        """Score one text. Raises Overloaded (policy `reject`, queue full) or ServiceClosed."""
+    async def score(self, text: str, channel: str | None = None) -> Score:
+        """Score one text (from `channel`, where the scorer reads channels' own emotes). Raises
+        Overloaded (policy `reject`, queue full) or ServiceClosed."""
         if not isinstance(text, str):
             raise TypeError(f"score() takes a str, not {type(text).__name__}")
         self._check_open()
@@ -127,7 +139,7 @@ class ScoringService:
             await self._room.wait()
             self._check_open()
         loop = asyncio.get_running_loop()
-        request = _Request(text, loop.create_future(), loop.time())
+        request = _Request(text, loop.create_future(), loop.time(), channel)
         self._pending.append(request)
         self._arrived.set()
         return await request.future
@@ -178,8 +190,11 @@ class ScoringService:
 
     async def _score_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Request]) -> None:
         texts = [r.text for r in batch]
+        predict: Callable[[], list[Score]] = partial(self._scorer.predict, texts)
+        if self._by_channel:
+            predict = partial(self._scorer.predict, texts, [r.channel for r in batch])  # type: ignore[call-arg]
         try:
-            scores = await loop.run_in_executor(self._executor, self._scorer.predict, texts)
+            scores = await loop.run_in_executor(self._executor, predict)
         except Exception as exc:  # a failed batch fails its callers, not the service
             log.exception("scoring a batch of %d texts failed", len(batch))
             for request in batch:

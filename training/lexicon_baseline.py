@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from model.lexicon import Lexicon
 from mood.labels import LABELS, Score
 from training.metrics import classification_report
-from training.subsets import Lexicon, channel_emote_part
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 .. 0.6
 
@@ -18,13 +18,12 @@ class LexiconClassifier:
     """`predict(texts)` like a Scorer: label by the mean sentiment of the known tokens."""
 
     def __init__(self, lexicon: Lexicon, threshold: float = 0.2) -> None:
-        self.sentiments = {token: sentiment for token, (_, sentiment) in lexicon.entries.items()}
-        self.suffixes = lexicon.suffixes
+        self.lexicon = lexicon
         self.threshold = threshold
 
     def value(self, text: str) -> float | None:
         """Mean sentiment of the known tokens; None when the message has none."""
-        hits = [h for h in (self._sentiment(token) for token in text.split()) if h is not None]
+        hits = self.lexicon.hits(text)
         return sum(hits) / len(hits) if hits else None
 
     def predict(self, texts: Sequence[str]) -> list[Score]:
@@ -36,15 +35,6 @@ class LexiconClassifier:
             probs[label] = 1.0
             scores.append(Score(LABELS[label], *probs, value=value))
         return scores
-
-    def _sentiment(self, token: str) -> float | None:
-        found = self.sentiments.get(token)
-        if found is None:
-            found = self.sentiments.get(token.lower().strip(".,!?"))
-        if found is None:
-            part = channel_emote_part(token)
-            found = self.suffixes.get(part) if part else None
-        return found
 
 
 def fit_threshold(lexicon: Lexicon, texts: Sequence[str], gold: Sequence[int]) -> LexiconClassifier:

@@ -13,7 +13,7 @@ import math
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +22,13 @@ import torch
 from model.machine import machine_info
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
-from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
+from training.args import MlmArgs
+from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus
 from training.report import write_json
 
 log = logging.getLogger(__name__)
 HELD_OUT_BLOCKS = 200
-
-
-@dataclass
-class MlmArgs:
-    """Arguments of `twitch-mood train mlm`."""
-
-    base: str
-    corpus: Path
-    out: Path
-    steps: int = 1200
-    batch_size: int = 32
-    block_size: int = 64
-    learning_rate: float = 1e-4
-    mlm_probability: float = 0.15
-    warmup_ratio: float = 0.06
-    seed: int = 0
-    limit: int | None = None  # read at most this many corpus lines (tests, quick runs)
-    scratch: ScratchShape = field(default_factory=ScratchShape)
 
 
 class BlockDataset(torch.utils.data.Dataset):

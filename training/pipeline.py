@@ -11,40 +11,17 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from training.bases import SCRATCH_ROBERTA
-from training.mlm import MlmArgs, train_mlm
+from training.args import MlmArgs, PipelineArgs, SentimentArgs
+from training.data import DataError
+from training.mlm import train_mlm
 from training.report import write_json
-from training.sentiment import SentimentArgs, train_sentiment
+from training.sentiment import train_sentiment
 
 log = logging.getLogger(__name__)
-
-# MLM learning rate by start: random weights need larger steps than a pretrained encoder.
-MLM_LR = {"scratch": 5e-4, "pretrained": 1e-4}
-
-
-@dataclass
-class PipelineArgs:
-    """Arguments of `twitch-mood train all`."""
-
-    base: str
-    corpus: Path
-    data: Path
-    out: Path
-    lexicon: Path | None = None
-    mlm: bool = True
-    mlm_steps: int = 1200
-    fp16: bool = True
-    seed: int = 0
-    sentiment: dict[str, Any] = field(default_factory=dict)  # extra SentimentArgs fields
-
-
-def start_kind(base: str) -> str:
-    return "scratch" if base == SCRATCH_ROBERTA else "pretrained"
-
 
 def save_half(directory: Path) -> None:
     """Rewrite a saved model's weights as fp16 safetensors (half the size; accuracy is checked
@@ -56,34 +33,34 @@ def save_half(directory: Path) -> None:
     model.half().save_pretrained(str(directory))
 
 
-def run_pipeline(args: PipelineArgs) -> dict[str, Any]:
+def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]:
+    """MLM from `sentiment.base` on `sentiment.corpus`, then fine-tuning, into `sentiment.out`."""
     started = time.monotonic()
-    work = args.out.with_name(args.out.name + ".work")
-    kind = start_kind(args.base)
+    out = sentiment.out
+    work = out.with_name(out.name + ".work")
     mlm_report = None
-    sentiment_base = args.base
-    if args.mlm:
+    sentiment_base = sentiment.base
+    if not args.no_mlm:
+        if sentiment.corpus is None:
+            raise DataError("the MLM stage needs a corpus (--corpus)")
         mlm_out = work / "mlm"
-        mlm_report = train_mlm(MlmArgs(base=args.base, corpus=args.corpus, out=mlm_out,
-                                       steps=args.mlm_steps, learning_rate=MLM_LR[kind], seed=args.seed))
+        mlm_report = train_mlm(MlmArgs(base=sentiment.base, corpus=sentiment.corpus, out=mlm_out,
+                                       steps=args.mlm_steps, seed=sentiment.seed))
         sentiment_base = str(mlm_out)
     sentiment_out = work / "sentiment"
-    options = dict(args.sentiment)
-    report = train_sentiment(SentimentArgs(
-        base=sentiment_base, data=args.data, out=sentiment_out, lexicon=args.lexicon,
-        weak_corpus=args.corpus if args.lexicon else None,
-        corpus=args.corpus if sentiment_base == SCRATCH_ROBERTA else None, seed=args.seed, **options))
+    report = train_sentiment(replace(sentiment, base=sentiment_base, out=sentiment_out))
 
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    shutil.copytree(sentiment_out, args.out)
-    if args.fp16:
-        save_half(args.out)
-    report["pipeline"] = {"base": args.base, "mlm": args.mlm, "weights": "fp16" if args.fp16 else "fp32",
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(sentiment_out, out)
+    if not args.fp32:
+        save_half(out)
+    report["pipeline"] = {"base": sentiment.base, "mlm": not args.no_mlm,
+                          "weights": "fp32" if args.fp32 else "fp16",
                           "total_duration_s": round(time.monotonic() - started, 1)}
     report["mlm_stage"] = mlm_report
-    write_json(args.out / "training_report.json", report)
-    log.info("pipeline: %s in %.0f s", args.out, report["pipeline"]["total_duration_s"])
+    write_json(out / "training_report.json", report)
+    log.info("pipeline: %s in %.0f s", out, report["pipeline"]["total_duration_s"])
     return report
 
 

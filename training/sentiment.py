@@ -13,64 +13,49 @@ import math
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from model.encoding import ChatEncoder
+from model.fusion import LexiconFusion
+from model.lexicon import LEXICON_FILE
 from model.machine import machine_info
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from mood.errors import UsageError
 from mood.labels import LABELS
+from training.args import SentimentArgs
+from training.augment import swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
 from training.report import write_json
+from training.subsets import read_lexicon_kinds
 from training.weak import corpus_examples, read_lexicon, token_examples
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class SentimentArgs:
-    """Arguments of `twitch-mood train sentiment`."""
-
-    base: str
-    data: Path
-    out: Path
-    text_col: str = "text"
-    label_col: str = "label"
-    split_col: str = "split"
-    epochs: int = 8
-    batch_size: int = 32
-    learning_rate: float = 1e-4  # chosen on dev (5e-5: 0.676, 1e-4: 0.705 from the MLM start)
-    max_length: int = 64
-    patience: int = 2
-    class_weights: str = "none"  # none | balanced | sqrt
-    lexicon: Path | None = None  # emote lexicon for distant supervision
-    lexicon_tokens: bool = False  # add each lexicon token alone as an example
-    weak_corpus: Path | None = None  # unlabeled corpus for lexicon-labeled examples
-    weak_limit: int = 0
-    corpus: Path | None = None  # scratch:roberta trains its tokenizer here
-    seed: int = 0
-
-
 class EncodedSet(torch.utils.data.Dataset):
-    """Tokenised texts with labels for Trainer."""
+    """Texts through the runtime's text path (`ChatEncoder`), with labels, for Trainer."""
 
-    def __init__(self, tokenizer: Any, texts: list[str], labels: list[int], max_length: int) -> None:
-        self.encoded = tokenizer([normalize(t) for t in texts], truncation=True, max_length=max_length)
+    def __init__(self, encoder: ChatEncoder, texts: list[str], labels: list[int]) -> None:
+        self.encoded = encoder.encode(texts)
         self.labels = labels
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"input_ids": self.encoded["input_ids"][i],
-                "attention_mask": self.encoded["attention_mask"][i], "labels": self.labels[i]}
+        ids = self.encoded.input_ids[i]
+        item = {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": self.labels[i]}
+        if self.encoded.features is not None:
+            item["lexicon_features"] = self.encoded.features[i]
+        return item
 
 
 def class_weight_vector(labels: list[int], mode: str) -> torch.Tensor | None:
@@ -119,14 +104,34 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
             texts += extra_texts
             labels += extra_labels
             added["lexicon_tokens"] = len(extra_texts)
-        if args.weak_limit and args.weak_corpus is not None:
+        if args.weak_limit and args.corpus is not None:
             every_labeled = [t for split in data.texts.values() for t in split]
             extra_texts, extra_labels = corpus_examples(
-                read_corpus(args.weak_corpus), lexicon, every_labeled, args.weak_limit, args.seed)
+                read_corpus(args.corpus), lexicon, every_labeled, args.weak_limit, args.seed)
             texts += extra_texts
             labels += extra_labels
             added["weak_corpus"] = len(extra_texts)
+    if args.lexicon is not None and args.emote_swaps:
+        train_texts, train_labels = data.split("train")
+        extra_texts, extra_labels = swapped_examples(
+            train_texts, train_labels, read_lexicon_kinds(args.lexicon), args.emote_swaps, args.seed)
+        texts += extra_texts
+        labels += extra_labels
+        added["emote_swaps"] = len(extra_texts)
     return texts, labels, added
+
+
+def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
+    """AdamW; the lexicon head (zero at the start, a few weights) learns at its own rate."""
+    head = [p for n, p in model.named_parameters() if n.startswith("lexicon_head.")]
+    decay = [p for n, p in model.named_parameters()
+             if not n.startswith("lexicon_head.") and not any(k in n for k in ("bias", "LayerNorm", "norm"))]
+    no_decay = [p for n, p in model.named_parameters()
+                if not n.startswith("lexicon_head.") and any(k in n for k in ("bias", "LayerNorm", "norm"))]
+    groups = [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}]
+    if head:
+        groups.append({"params": head, "weight_decay": 0.0, "lr": args.head_learning_rate})
+    return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
 def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
@@ -148,9 +153,16 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         if not data.split(needed)[0]:
             raise DataError(f"{args.data}: no rows in the {needed!r} split (column {args.split_col!r})")
     tokenizer, model = load_classifier(args)
+    lexicon = None
+    if args.lexicon_features:
+        if args.lexicon is None:
+            raise DataError("lexicon features need a lexicon (--lexicon)")
+        lexicon = read_lexicon_kinds(args.lexicon)
+        model = LexiconFusion(model)
+    encoder = ChatEncoder(tokenizer, args.max_length, lexicon)
     texts, labels, sources = training_examples(args, data)
-    train_set = EncodedSet(tokenizer, texts, labels, args.max_length)
-    dev_set = EncodedSet(tokenizer, *data.split("dev"), args.max_length)
+    train_set = EncodedSet(encoder, texts, labels)
+    dev_set = EncodedSet(encoder, *data.split("dev"))
     weights = class_weight_vector(labels, args.class_weights)
 
     def compute_metrics(prediction: Any) -> dict[str, float]:
@@ -168,7 +180,6 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         output_dir=str(checkpoints), num_train_epochs=args.epochs,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=128,
         learning_rate=args.learning_rate, warmup_steps=math.ceil(0.1 * steps_per_epoch * args.epochs),
-        weight_decay=0.01,
         eval_strategy="epoch", save_strategy="epoch", save_total_limit=1,
         load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
         logging_strategy="epoch", report_to=[], seed=args.seed, fp16=torch.cuda.is_available(),
@@ -177,7 +188,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     trainer = Trainer(
         model=model, args=training_args, train_dataset=train_set, eval_dataset=dev_set,
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
-        compute_loss_func=compute_loss,
+        compute_loss_func=compute_loss, optimizers=(optimizer(model, args), None),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)],
     )
     trainer.train()
@@ -187,10 +198,15 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     for split in ("dev", "test"):
         split_texts, split_labels = data.split(split)
         if split_texts:
-            output = trainer.predict(EncodedSet(tokenizer, split_texts, split_labels, args.max_length))
+            output = trainer.predict(EncodedSet(encoder, split_texts, split_labels))
             predicted = np.asarray(output.predictions).argmax(-1)
             metrics[split] = classification_report(split_labels, list(predicted))
-    model.save_pretrained(str(args.out))
+    if isinstance(model, LexiconFusion):
+        assert lexicon is not None
+        model.save(args.out)
+        lexicon.to_csv(args.out / LEXICON_FILE)
+    else:
+        model.save_pretrained(str(args.out))
     tokenizer.save_pretrained(str(args.out))
     report = {
         "stage": "sentiment",

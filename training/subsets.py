@@ -3,61 +3,32 @@
 - *unseen emotes*: test messages with at least one emote-like token (an emote, emoji or emoticon
   of the lexicon, or a channel emote shaped `prefixWord`) that no training message contains;
 - *emote-only*: test messages made only of emote-like tokens and emoji;
-- *version 1*: the fixed comparison with earlier results (ids below `l02650`).
+- *version 1*: the fixed comparison with earlier results (ids below `l02650`); *version 2*: the
+  rows added with the second version of the labeled set.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from model.lexicon import Lexicon, LexiconError, channel_emote_part, read_lexicon
 from training.data import DataError, LabeledSet
 
-# A channel (subscriber) emote: a lower-case channel prefix, then a capitalised word part.
-CHANNEL_EMOTE = re.compile(r"^[a-z][a-z0-9]{1,11}([A-Z][A-Za-z0-9]*|[0-9]+[A-Z][A-Za-z0-9]*)$")
+__all__ = ["Lexicon", "channel_emote_part", "evaluation_subsets", "read_lexicon_kinds"]
+
 EMOTE_KINDS = frozenset({"twitch_global", "bttv", "ffz", "7tv", "emoji", "emoticon"})
 VERSION_1_BELOW = "l02650"
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """token -> (kind, sentiment); `suffixes` are the word parts of channel emotes."""
-
-    entries: dict[str, tuple[str, float]]
-
-    @property
-    def suffixes(self) -> dict[str, float]:
-        return {t: s for t, (kind, s) in self.entries.items() if kind == "suffix"}
-
-
 def read_lexicon_kinds(path: str | Path) -> Lexicon:
     """`emote_lexicon.csv` with its `kind` column (token,kind,sentiment,meaning)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"lexicon {path} does not exist")
-    entries: dict[str, tuple[str, float]] = {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not {"token", "kind", "sentiment"} <= set(reader.fieldnames or []):
-            raise DataError(f"lexicon {path} needs the columns token, kind and sentiment")
-        for line_no, row in enumerate(reader, start=2):
-            try:
-                entries[row["token"].strip()] = (row["kind"].strip(), float(row["sentiment"]))
-            except ValueError:
-                raise DataError(f"{path}:{line_no}: sentiment {row['sentiment']!r} is not a number") from None
-    return Lexicon(entries)
-
-
-def channel_emote_part(token: str) -> str | None:
-    """`abcHype` -> `Hype`, `qrs2Love` -> `Love`; None when the token is not shaped like one."""
-    match = CHANNEL_EMOTE.match(token)
-    if match is None:
-        return None
-    return match.group(1).lstrip("0123456789")
+    try:
+        return read_lexicon(path)
+    except LexiconError as exc:
+        raise DataError(str(exc)) from None
 
 
 def is_emoji(token: str) -> bool:
@@ -93,8 +64,8 @@ def emote_only_indices(test: Sequence[str], lexicon: Lexicon) -> list[int]:
 
 
 def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon) -> dict[str, list[int]]:
-    """Row indices of `split` in each subset: all, version_1, unseen_emotes, emote_only. Training
-    messages are those of the `train` split."""
+    """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only.
+    Training messages are those of the `train` split."""
     texts, _ = data.split(split)
     ids = data.ids.get(split, [])
     train, _ = data.split("train")
@@ -102,6 +73,8 @@ def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon) -> dict[s
         "all": list(range(len(texts))),
         "version_1": [i for i, row_id in enumerate(ids)
                       if re.fullmatch(r"l\d{5}", row_id) and row_id < VERSION_1_BELOW],
+        "version_2": [i for i, row_id in enumerate(ids)
+                      if re.fullmatch(r"l\d{5}", row_id) and row_id >= VERSION_1_BELOW],
         "unseen_emotes": unseen_emote_indices(texts, train, lexicon),
         "emote_only": emote_only_indices(texts, lexicon),
     }

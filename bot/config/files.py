@@ -18,6 +18,7 @@ from bot.config.loader import ConfigError, DataclassBuilder, LineLoader, Lines, 
 from bot.config.settings import ChannelConfig, CommandsConfig, Config, MoodConfig
 from bot.config.upgrade import upgrade_channel, upgrade_top
 from commands import COMMANDS
+from model.lexicon import emotes_problem
 
 # Keys that would put a secret into config.yaml, and where that secret belongs instead.
 _SECRET_KEYS = {
@@ -108,6 +109,7 @@ def _channels(builder: DataclassBuilder, raw: Any, mood_raw: Any, commands_raw: 
                       f"expected a Twitch login (letters, digits, _), found {name!r}")
         if any(c.name == name for c in result):
             builder.fail(f"{key_path}.name", line, f"channel {name!r} is listed twice")
+        emotes = _channel_emotes(builder, overrides.pop("emotes", None), f"{key_path}.emotes", line)
         command_overrides = overrides.pop("commands", None) or {}
         if not isinstance(command_overrides, Mapping):
             builder.fail(f"{key_path}.commands", line,
@@ -119,8 +121,21 @@ def _channels(builder: DataclassBuilder, raw: Any, mood_raw: Any, commands_raw: 
         mood = builder.build(MoodConfig, merged, key_path, {}, line)
         command_settings = builder.build(CommandsConfig, commands, f"{key_path}.commands", {}, line)
         _check_aliases(builder, command_settings, f"{key_path}.commands", line, prefix)
-        result.append(ChannelConfig(name, mood, command_settings))
+        result.append(ChannelConfig(name, mood, command_settings, emotes))
     return tuple(result)
+
+
+def _channel_emotes(builder: DataclassBuilder, value: Any, key_path: str, line: int | None) -> str:
+    """A channel's own emote CSV: resolved like model.emotes and checked the same way."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        builder.fail(key_path, line, f"expected a path to a CSV of token,sentiment, found {kind(value)}")
+    path = builder.resolve_path(value)
+    problem = emotes_problem(path)
+    if problem:
+        builder.fail(key_path, line, problem)
+    return path
 
 
 def _check_aliases(builder: DataclassBuilder, commands: CommandsConfig, key_path: str, line: int | None,

@@ -107,6 +107,9 @@ class DataclassBuilder:
         return cls(**values)
 
     def resolve_path(self, value: str) -> str:
+        """Relative to the config file; "" (no file) stays ""."""
+        if not value:
+            return value
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else self.base_dir / path)
 
@@ -140,11 +143,13 @@ class DataclassBuilder:
         if tp is str:
             self.check_template(str(value), f.metadata.get("fields", ()), key_path, line,
                                 f.metadata.get("samples") or {})
+        if f.metadata.get("path"):
+            value = self.resolve_path(str(value))
         check = f.metadata.get("check")
         problem = check(value) if check else None
         if problem:
             self.fail(key_path, line, problem)
-        return self.resolve_path(str(value)) if f.metadata.get("path") else value
+        return value
 
     def check_template(self, text: str, allowed: tuple[str, ...], key_path: str,
                        line: int | None, samples: Mapping[str, Any] | None = None) -> None:

@@ -15,6 +15,7 @@ from commands import Command, CommandSettings
 from commands.hype import HypeSettings
 from commands.mood import MoodSettings
 from commands.sentiment import SentimentSettings
+from model.lexicon import emotes_problem
 from model.paths import model_path_problem
 from mood.fields import setting as _opt
 from mood.fields import template as _template
@@ -49,6 +50,8 @@ class ModelConfig:
     max_wait_ms: float = _opt(5.0, lo=0, hi=10_000)
     queue_size: int = _opt(4096, lo=1, hi=1_000_000)
     overload: Literal["reject", "wait"] = "reject"
+    # A CSV of token,sentiment merged over the model's emote lexicon ("" for none).
+    emotes: str = _opt("", path=True, check=emotes_problem)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class ChannelConfig:
     name: str
     mood: MoodConfig
     commands: CommandsConfig = field(default_factory=CommandsConfig)
+    emotes: str = ""  # this channel's own emote CSV, merged over model.emotes ("" for none)
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,21 @@ async def test_callers_waiting_for_room_are_told_when_the_service_closes():
     scored = [r for r in results if isinstance(r, Score)]
     refused = [r for r in results if isinstance(r, ServiceClosed)]
     assert len(scored) == 3 and len(refused) == 3  # one in flight + two queued were drained
+
+
+class ChannelRecorder(FakePredictor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.channels: list[str | None] = []
+
+    def predict(self, texts, channels=None):
+        assert channels is not None and len(channels) == len(texts)
+        self.channels.extend(channels)
+        return super().predict(texts)
+
+
+async def test_a_channel_aware_scorer_gets_each_texts_channel():
+    predictor = ChannelRecorder()
+    async with service(predictor, by_channel=True) as svc:
+        await asyncio.gather(svc.score("msg 1", "one"), svc.score("msg 2", "two"), svc.score("msg 3"))
+    assert sorted(predictor.channels, key=str) == sorted(["one", "two", None], key=str)

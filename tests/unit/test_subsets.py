@@ -41,6 +41,7 @@ def test_subsets_pick_the_right_messages():
     subsets = evaluation_subsets(labeled(), "test", LEXICON)
     assert subsets["all"] == list(range(8))
     assert subsets["version_1"] == [0, 1, 4, 6]  # ids below l02650
+    assert subsets["version_2"] == [2, 3, 5, 7]
     # PogChamp is in training; BibleThump, abcHype (xyzHype was seen, abcHype not), 😂, KEKW,
     # qrs2Sad and :) were never in a training message
     assert subsets["unseen_emotes"] == [1, 2, 3, 5, 6]

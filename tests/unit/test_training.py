@@ -114,14 +114,16 @@ def tiny_slice(tmp_path_factory) -> tuple[Path, Path]:
 def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_path, capsys):
     corpus, labeled = tiny_slice
     mlm_dir = tmp_path / "mlm"
-    mlm = train_mlm(MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=mlm_dir, steps=30, batch_size=8,
-                            block_size=32, learning_rate=1e-3, scratch=TINY))
+    mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=mlm_dir, steps=30, batch_size=8,
+                       block_size=32, learning_rate=1e-3)
+    mlm_args.scratch = TINY
+    mlm = train_mlm(mlm_args)
     assert (mlm_dir / "tokenizer.json").is_file() and (mlm_dir / "model.safetensors").is_file()
     assert mlm["held_out_loss"]["after"] < mlm["held_out_loss"]["before"]
 
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
-                                           batch_size=16, learning_rate=1e-3))
+                                           batch_size=16, learning_rate=1e-3, lexicon=None))
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
     assert set(saved["metrics"]) == {"dev", "test"}
@@ -172,3 +174,71 @@ def test_portable_reports_keep_file_names_and_drop_machine_paths():
               "list": ["~/corpus.txt", "minilm", 3], "name": "scratch:roberta"}
     assert portable(report) == {"base": "mlm", "data": {"path": "labeled.csv"},
                                 "list": ["corpus.txt", "minilm", 3], "name": "scratch:roberta"}
+
+
+
+@pytest.fixture(scope="module")
+def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
+    """A tiny classifier trained with lexicon features, lexicon tokens and emote swaps."""
+    corpus, labeled = tiny_slice
+    root = tmp_path_factory.mktemp("lexicon-model")
+    mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=root / "mlm", steps=2, batch_size=8,
+                       block_size=32, learning_rate=1e-3)
+    mlm_args.scratch = TINY
+    train_mlm(mlm_args)
+    report = train_sentiment(SentimentArgs(
+        base=str(root / "mlm"), data=labeled, out=root / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
+        lexicon=shared_data_dir() / "emote_lexicon.csv", lexicon_tokens=True, lexicon_features=True,
+        emote_swaps=2))
+    return root / "clf", report
+
+
+def test_lexicon_features_train_save_and_load(lexicon_model):
+    from model.lexicon import LEXICON_FILE, read_lexicon
+    from model.scorer import Scorer
+
+    clf_dir, report = lexicon_model
+    assert report["data"]["training_examples"]["lexicon_tokens"] == 1669
+    assert report["data"]["training_examples"]["emote_swaps"] > 0
+    shipped = read_lexicon(shared_data_dir() / "emote_lexicon.csv")
+    assert read_lexicon(clf_dir / LEXICON_FILE).entries == shipped.entries
+    scorer = Scorer.load(clf_dir, quantize="off", precision="fp32")
+    assert scorer.reads_lexicon
+    assert float(scorer.model.lexicon_head.weight.detach().abs().sum()) > 0  # trained, not left at zero
+    assert [s.label for s in scorer.predict(["abcHype abcHype", ""])]  # scores, features and all
+
+
+def test_channel_emotes_reach_the_model_identically_in_training_and_scoring(lexicon_model):
+    """The one text path: the training set and the runtime Scorer give `abcHype abcHype` the same
+    token ids and the same lexicon features (its word part `Hype` found as a suffix)."""
+    from transformers import AutoTokenizer
+
+    from model.encoding import ChatEncoder
+    from model.lexicon import read_lexicon
+    from model.scorer import Scorer
+    from training.sentiment import EncodedSet
+
+    clf_dir, _ = lexicon_model
+    encoder = ChatEncoder(AutoTokenizer.from_pretrained(clf_dir), 64,
+                          read_lexicon(shared_data_dir() / "emote_lexicon.csv"))
+    training_item = EncodedSet(encoder, ["abcHype abcHype"], [2])[0]
+    runtime = Scorer.load(clf_dir, quantize="off").encoder.encode(["abcHype abcHype"])
+    assert training_item["input_ids"] == runtime.input_ids[0]
+    assert runtime.features is not None
+    assert training_item["lexicon_features"] == runtime.features[0]
+    assert runtime.features[0][0] == 1.0 and runtime.features[0][1] > 0.4  # `Hype` is known and positive
+
+
+def test_a_lexicon_model_without_its_head_or_lexicon_names_the_missing_file(lexicon_model, tmp_path):
+    import shutil
+
+    from model.errors import ModelLoadError
+    from model.scorer import Scorer
+
+    clf_dir, _ = lexicon_model
+    for missing in ("lexicon_head.safetensors", "lexicon.csv"):
+        broken = tmp_path / missing
+        shutil.copytree(clf_dir, broken)
+        (broken / missing).unlink()
+        with pytest.raises(ModelLoadError, match=missing):
+            Scorer.load(broken)

@@ -1,0 +1,40 @@
+"""The one text path from chat message to model input, shared by training and scoring.
+
+`ChatEncoder.encode(texts)` normalises each message (`model/text.py`), tokenises it, and, for a
+checkpoint trained with lexicon features, computes them from the normalised text with the
+lexicon in force (the checkpoint's own, merged with a streamer's `model.emotes`). Training
+(`training/sentiment.py`) and the runtime `Scorer` both call it, so `abcHype abcHype` reaches the
+model as the same ids and features in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from model.lexicon import Lexicon
+from model.text import normalize
+
+
+@dataclass
+class Encoded:
+    input_ids: list[list[int]]
+    features: list[list[float]] | None  # None: the model reads no lexicon features
+
+
+class ChatEncoder:
+    def __init__(self, tokenizer: Any, max_length: int, lexicon: Lexicon | None = None) -> None:
+        self.tokenizer, self.max_length, self.lexicon = tokenizer, max_length, lexicon
+
+    def encode(self, texts: Sequence[str], lexicons: Sequence[Lexicon | None] | None = None) -> Encoded:
+        """`lexicons[i]`, where given and not None, replaces the encoder's lexicon for text i
+        (a channel with its own emotes)."""
+        normalized = [normalize(t) for t in texts]
+        ids = self.tokenizer(normalized, truncation=True, max_length=self.max_length)["input_ids"]
+        if self.lexicon is None:
+            return Encoded(ids, None)
+        chosen = lexicons or [None] * len(normalized)
+        features = [(own or self.lexicon).features(text)
+                    for text, own in zip(normalized, chosen, strict=True)]
+        return Encoded(ids, features)

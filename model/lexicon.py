@@ -1,0 +1,167 @@
+"""The emote lexicon as model input: token -> sentiment, looked up the same way in training and
+scoring.
+
+A token is found by its exact spelling, then lower-cased without trailing punctuation (slang
+rows are lower case), then, for a channel (subscriber) emote such as `abcHype` or `qrs2Love`,
+by its word part among the lexicon's `suffix` rows. `features(text)` turns the hits into the
+few numbers the classification head reads beside the encoder (`model/fusion.py`). A streamer's
+own CSV (`model.emotes`: `token,sentiment`) is merged over the shipped lexicon at scoring time,
+so a new emote changes how the model reads a message with no retraining.
+
+Torch-free: the subsets, the lexicon baseline and the config check use it without the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from mood.errors import TwitchMoodError
+
+# A channel emote: a lower-case channel prefix, then a capitalised word part (`abcHype`, `qrs2Love`).
+CHANNEL_EMOTE = re.compile(r"^[a-z][a-z0-9]{1,11}([A-Z][A-Za-z0-9]*|[0-9]+[A-Z][A-Za-z0-9]*)$")
+SUFFIX = "suffix"
+CUSTOM = "custom"  # the kind of a streamer's own rows, which carry no kind column
+FEATURE_NAMES = ("any_hit", "mean", "min", "max", "positive_mass", "negative_mass", "log_hits",
+                 "hit_share")
+N_FEATURES = len(FEATURE_NAMES)
+LEXICON_FILE = "lexicon.csv"  # the lexicon a checkpoint was trained with, saved beside its weights
+
+
+class LexiconError(TwitchMoodError):
+    """A lexicon CSV that cannot be read; the message names the file and line."""
+
+
+def channel_emote_part(token: str) -> str | None:
+    """`abcHype` -> `Hype`, `qrs2Love` -> `Love`; None when the token is not shaped like one."""
+    match = CHANNEL_EMOTE.match(token)
+    if match is None:
+        return None
+    return match.group(1).lstrip("0123456789")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """token -> (kind, sentiment in [-1, 1]); `suffix` rows are the word parts of channel emotes."""
+
+    entries: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+
+    @cached_property
+    def _sentiments(self) -> dict[str, float]:
+        return {token: value for token, (_, value) in self.entries.items()}
+
+    @cached_property
+    def suffixes(self) -> dict[str, float]:
+        return {token: value for token, (kind, value) in self.entries.items() if kind == SUFFIX}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def merged(self, other: Lexicon) -> Lexicon:
+        """This lexicon with `other`'s rows added or replacing ours (a streamer's CSV wins)."""
+        if not other.entries:
+            return self
+        return Lexicon({**self.entries, **other.entries})
+
+    def sentiment(self, token: str) -> float | None:
+        """The token's sentiment, or None when the lexicon does not know it."""
+        found = self._sentiments.get(token)
+        if found is None:
+            found = self._sentiments.get(token.lower().strip(".,!?"))
+        if found is None:
+            part = channel_emote_part(token)
+            if part is not None:
+                found = self.suffixes.get(part)
+        return found
+
+    def hits(self, text: str) -> list[float]:
+        """Sentiments of the known tokens of `text`, in order."""
+        return [value for value in map(self.sentiment, text.split()) if value is not None]
+
+    def features(self, text: str) -> list[float]:
+        """FEATURE_NAMES of `text`: all zero when no token is known."""
+        hits = self.hits(text)
+        if not hits:
+            return [0.0] * N_FEATURES
+        count = len(hits)
+        return [
+            1.0,
+            sum(hits) / count,
+            min(hits),
+            max(hits),
+            sum(h for h in hits if h > 0) / count,
+            -sum(h for h in hits if h < 0) / count,
+            math.log1p(count),
+            count / max(1, len(text.split())),
+        ]
+
+    def to_csv(self, path: Path) -> None:
+        """token,kind,sentiment: what a checkpoint needs to read messages as it was trained."""
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["token", "kind", "sentiment"])
+            for token, (kind, value) in self.entries.items():
+                writer.writerow([token, kind, f"{value:g}"])
+
+
+def uses_lexicon(config: Any) -> bool:
+    """Whether a checkpoint's config.json says it was trained with lexicon features."""
+    return bool(getattr(config, "lexicon_features", None))
+
+
+def check_features(config: Any) -> str | None:
+    """Why a checkpoint's features differ from what this code computes, or None."""
+    names = list(getattr(config, "lexicon_features", None) or [])
+    if names and names != list(FEATURE_NAMES):
+        return f"it was trained with lexicon features {names}, this version computes {list(FEATURE_NAMES)}"
+    return None
+
+
+def emotes_problem(path: str) -> str | None:
+    """What is wrong with a streamer's emote CSV (config check), or None."""
+    if not path:
+        return None
+    try:
+        read_lexicon(path, one_word=True)
+    except LexiconError as exc:
+        return str(exc)
+    return None
+
+
+def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
+    """A lexicon CSV with the columns `token` and `sentiment` (in [-1, 1]) and optionally `kind`
+    (`emote_lexicon.csv`, a checkpoint's lexicon.csv, or a streamer's own emotes). `one_word`
+    refuses rows that can never match a chat token (a streamer's file); the shipped lexicon has
+    a few slang phrases ("lets go"), kept for weak labels."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LexiconError(f"lexicon {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise LexiconError(f"lexicon {path}: cannot read it ({exc.strerror or exc})") from None
+    entries: dict[str, tuple[str, float]] = {}
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not {"token", "sentiment"} <= set(reader.fieldnames or []):
+        raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
+                           "(and optionally kind)")
+    for line_no, row in enumerate(reader, start=2):
+        token = (row.get("token") or "").strip()
+        if not token or (one_word and len(token.split()) != 1):
+            raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
+        try:
+            value = float(row.get("sentiment") or "")
+        except ValueError:
+            raise LexiconError(f"{path}:{line_no}: sentiment {row.get('sentiment')!r} "
+                               "is not a number in [-1, 1]") from None
+        if not -1.0 <= value <= 1.0:
+            raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
+        entries[token] = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
+    return Lexicon(entries)

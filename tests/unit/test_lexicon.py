@@ -1,0 +1,105 @@
+"""The lexicon as model input (model/lexicon.py), a streamer's emote CSV in config.yaml, and the
+emote-swap augmentation (training/augment.py)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.config import ConfigError, load_config
+from model.lexicon import FEATURE_NAMES, Lexicon, LexiconError, read_lexicon
+from model.paths import shared_data_dir
+from training.augment import EmoteSwapper, polarity, swapped_examples
+
+SHIPPED = read_lexicon(shared_data_dir() / "emote_lexicon.csv")
+SMALL = Lexicon({"PogChamp": ("twitch_global", 0.8), "BibleThump": ("twitch_global", -0.5),
+                 "Hype": ("suffix", 0.8), "gg": ("slang", 0.5)})
+
+
+def test_lookup_exact_lower_case_and_channel_word_part():
+    assert SMALL.sentiment("PogChamp") == 0.8
+    assert SMALL.sentiment("GG!") == 0.5  # slang rows are lower case; trailing punctuation goes
+    assert SMALL.sentiment("abcHype") == 0.8 and SMALL.sentiment("qrs2Hype") == 0.8
+    assert SMALL.sentiment("Hyped") is None and SMALL.sentiment("hello") is None
+
+
+def test_features_of_hits_and_of_nothing():
+    features = dict(zip(FEATURE_NAMES, SMALL.features("abcHype BibleThump what"), strict=True))
+    assert features["any_hit"] == 1.0 and features["mean"] == pytest.approx(0.15)
+    assert features["min"] == -0.5 and features["max"] == 0.8
+    assert features["positive_mass"] == pytest.approx(0.4) and features["negative_mass"] == pytest.approx(0.25)
+    assert features["hit_share"] == pytest.approx(2 / 3)
+    assert SMALL.features("") == [0.0] * len(FEATURE_NAMES) == SMALL.features("hello there")
+
+
+def test_a_streamers_rows_win_over_the_shipped_ones():
+    merged = SMALL.merged(Lexicon({"PogChamp": ("custom", -0.2), "zzzBlorp": ("custom", 0.9)}))
+    assert merged.sentiment("PogChamp") == -0.2 and merged.sentiment("zzzBlorp") == 0.9
+    assert SMALL.sentiment("zzzBlorp") is None  # the original is unchanged
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("token\nzzz,1\n", "needs a header with the columns token and sentiment"),
+    ("token,sentiment\nzzz,lots\n", r":2: sentiment 'lots' is not a number in \[-1, 1\]"),
+    ("token,sentiment\nzzz,3\n", r":2: sentiment 3 is outside \[-1, 1\]"),
+    ("token,sentiment\ntwo words,0.5\n", r":2: token 'two words' must be one word"),
+])
+def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
+    path = tmp_path / "emotes.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LexiconError, match=message):
+        read_lexicon(path, one_word=True)
+
+
+def test_model_emotes_in_config_are_resolved_and_checked(tmp_path):
+    (tmp_path / "emotes.csv").write_text("token,sentiment\nzzzBlorp,0.9\n", encoding="utf-8")
+    (tmp_path / "mine.csv").write_text("token,sentiment\nzzzBlorp,-0.9\n", encoding="utf-8")
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text("model:\n  emotes: emotes.csv\nchannels:\n  - one\n  - name: two\n    emotes: mine.csv\n",
+                           encoding="utf-8")
+    config = load_config(config_path)
+    assert config.model.emotes == str(tmp_path / "emotes.csv")
+    assert [c.emotes for c in config.channels] == ["", str(tmp_path / "mine.csv")]
+
+    config_path.write_text("model:\n  emotes: missing.csv\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r":2: model\.emotes: lexicon .*missing\.csv: cannot read it"):
+        load_config(config_path)
+    (tmp_path / "bad.csv").write_text("token,sentiment\nzzz,high\n", encoding="utf-8")
+    config_path.write_text("channels:\n  - name: two\n    emotes: bad.csv\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"channels\[0\]\.emotes: .*bad\.csv:2: sentiment 'high'"):
+        load_config(config_path)
+
+
+emote_tokens = st.sampled_from(sorted(t for t in SHIPPED.entries if len(t.split()) == 1))
+words = st.sampled_from(["what", "a", "play", "he", "is", "so", "bad", "lol", "abcHype", "xyzSad", "qrs2Love"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(emote_tokens, words), min_size=1, max_size=8), st.integers(0, 2**16))
+def test_swaps_keep_every_tokens_kind_and_polarity(tokens, seed):
+    swapper = EmoteSwapper(SHIPPED, seed)
+    text = " ".join(tokens)
+    swapped = swapper.swap(text)
+    if swapped is None:
+        assert all(swapper.bucket(t) is None or len(swapper.pools[swapper.bucket(t)]) < 2 for t in tokens)
+        return
+    after = swapped.split()
+    assert len(after) == len(tokens)
+    for before, now in zip(tokens, after, strict=True):
+        bucket = swapper.bucket(before)
+        if bucket is None:
+            assert now == before  # words and slang are never swapped
+            continue
+        assert swapper.bucket(now) == bucket  # same kind, same polarity bucket
+        old, new = SHIPPED.sentiment(before), SHIPPED.sentiment(now)
+        assert old is not None and new is not None and polarity(old) == polarity(new)
+
+
+def test_swapped_examples_keep_their_label_and_channel_prefix():
+    texts, labels = swapped_examples(["abcHype that play", "no emotes here", "BibleThump"], [2, 1, 0],
+                                     SHIPPED, copies=2, seed=1)
+    assert labels == [2, 2, 0, 0]
+    assert all(t.startswith("abc") and t.endswith(" that play") for t in texts[:2])
+    assert all(SHIPPED.sentiment(t.split()[0]) > 0 for t in texts[:2])
+    assert all(SHIPPED.sentiment(t) < 0 for t in texts[2:])

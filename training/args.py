@@ -1,0 +1,109 @@
+"""Every training argument, with its one default and its one help text, in dataclass fields.
+
+`twitch-mood train mlm|sentiment|all` parses them with `transformers.HfArgumentParser`
+(training/cli.py); the Python API takes the same dataclasses. Torch-free, so the command line
+builds its parser without loading torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from model.paths import default_corpus, shared_data_dir
+from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
+
+
+def _arg(default: Any, help: str, **metadata: Any) -> Any:
+    """A training argument: its one default and its one help text (HfArgumentParser reads both)."""
+    return field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclass
+class SentimentArgs:
+    """Arguments of `twitch-mood train sentiment` (and of `train all`'s fine-tuning stage); the
+    defaults are the shipped recipe (training/README.md)."""
+
+    out: Path = field(metadata={"help": "output directory"})
+    base: str = _arg(MINILM, f"start: a model directory (e.g. the `train mlm` output), '{MINILM}', "
+                             f"'{SCRATCH_ROBERTA}' or a hub name")
+    data: Path = field(default_factory=lambda: shared_data_dir() / "labeled_2025.csv", metadata={
+        "help": "labeled CSV with a split column train/dev/test"})
+    text_col: str = _arg("text", "text column")
+    label_col: str = _arg("label", "label column: negative/neutral/positive or -1/0/1")
+    split_col: str = _arg("split", "split column: train/dev/test")
+    corpus: Path | None = field(default_factory=default_corpus, metadata={
+        "help": "unlabeled chat, one message per line: lexicon-labeled examples, and the tokenizer of "
+                "scratch:roberta"})
+    lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
+        "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
+                "swaps ('' for none)"})
+    epochs: int = _arg(8, "most epochs; the best dev epoch is kept")
+    patience: int = _arg(2, "stop after this many epochs without a better dev macro-F1")
+    batch_size: int = _arg(32, "training batch size")
+    learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
+    max_length: int = _arg(64, "tokens per message, as at scoring time")
+    class_weights: Literal["none", "balanced", "sqrt"] = _arg(
+        "sqrt", "loss weights: none, inverse class frequency (balanced) or its square root")
+    lexicon_tokens: bool = _arg(True, "add each lexicon token alone as an example")
+    weak_limit: int = _arg(1000, "most lexicon-labeled corpus messages to add (0: none)")
+    lexicon_features: bool = _arg(False, "lexicon features in the classification head (model/fusion.py)")
+    head_learning_rate: float = _arg(1e-2, "learning rate of the lexicon head, which starts at zero")
+    emote_swaps: int = _arg(0, "emote-swapped copies of each training message with an emote (0: none)")
+    seed: int = _arg(0, "random seed (weights, order, sampling)")
+
+    def __post_init__(self) -> None:
+        # HfArgumentParser hands `--lexicon ''` over as Path('.').
+        for name in ("lexicon", "corpus"):
+            value = getattr(self, name)
+            if value is not None and str(value) in ("", "."):
+                setattr(self, name, None)
+        for name in ("data", "out", "lexicon", "corpus"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, Path(value))
+
+
+@dataclass
+class MlmArgs:
+    """Arguments of `twitch-mood train mlm` (and of `train all`'s MLM stage)."""
+
+    out: Path = field(metadata={"help": "output directory"})
+    base: str = field(default=MINILM, metadata={
+        "help": f"start: '{MINILM}', '{SCRATCH_ROBERTA}', a model directory or a hub name"})
+    corpus: Path = field(default_factory=default_corpus, metadata={
+        "help": "unlabeled chat, one message per line"})
+    steps: int = field(default=1200, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=32, metadata={"help": "blocks per step"})
+    block_size: int = field(default=64, metadata={"help": "tokens per block"})
+    learning_rate: float | None = field(default=None, metadata={
+        "help": "default 1e-4 for a pretrained start, 5e-4 from scratch (random weights need larger steps)"})
+    mlm_probability: float = field(default=0.15, metadata={"help": "share of tokens masked"})
+    warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
+    seed: int = field(default=0, metadata={"help": "random seed"})
+    limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
+    # Not an argument: the shape of scratch:roberta (tests set a tiny one).
+    scratch: ScratchShape = field(default_factory=ScratchShape, init=False)
+
+    def __post_init__(self) -> None:
+        self.out, self.corpus = Path(self.out), Path(self.corpus)
+        if self.learning_rate is None:
+            self.learning_rate = MLM_LR[start_kind(self.base)]
+
+
+# MLM learning rate by start: random weights need larger steps than a pretrained encoder.
+MLM_LR = {"scratch": 5e-4, "pretrained": 1e-4}
+
+
+def start_kind(base: str) -> str:
+    return "scratch" if base == SCRATCH_ROBERTA else "pretrained"
+
+
+@dataclass
+class PipelineArgs:
+    """What `twitch-mood train all` adds to the fine-tuning arguments (SentimentArgs)."""
+
+    no_mlm: bool = field(default=False, metadata={"help": "skip the MLM stage (for comparison)"})
+    mlm_steps: int = field(default=1200, metadata={"help": "steps of the MLM stage"})
+    fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})

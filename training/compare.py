@@ -1,0 +1,136 @@
+"""The comparison table of training/README.md: each recipe trained with several seeds, scored
+through the runtime Scorer on dev and test and their subsets (version 1, unseen emotes,
+emote-only), one JSON line per run; `--table` turns the lines into mean ± spread.
+
+    python -m training.compare --recipe features --seeds 0 1 2 --mlm DIR_MLM --runs runs.jsonl
+    python -m training.compare --table --runs runs.jsonl
+
+Recipes differ from the shipped defaults (`SentimentArgs`) only in what their name says. Choose
+on dev; the test columns are read once, for the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from model.paths import shared_data_dir
+from training.subsets import VERSION_1_BELOW
+
+RECIPES: dict[str, dict[str, Any]] = {
+    "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0},
+    "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0},
+    "base": {"lexicon_features": False, "emote_swaps": 0},
+    "swaps": {"lexicon_features": False, "emote_swaps": 3},
+    "features": {"lexicon_features": True, "emote_swaps": 0},
+    "features+swaps": {"lexicon_features": True, "emote_swaps": 3},
+    "features+swaps-no-mlm": {"mlm": False, "lexicon_features": True, "emote_swaps": 3},
+}
+COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
+           ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
+
+
+def version_1_csv(data: Path, directory: Path) -> Path:
+    """The rows of version 1 of the labeled set (ids below l02650), as its own CSV."""
+    with open(data, encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["id"] < VERSION_1_BELOW]
+    out = directory / "labeled_v1.csv"
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
+    """Macro-F1 per split and subset, the model through the runtime Scorer."""
+    from training.evaluate import evaluate_subsets
+
+    result: dict[str, Any] = {}
+    for split in ("dev", "test"):
+        report = evaluate_subsets(model, data, lexicon, split=split, quantize="off", precision="fp32")
+        for name, entry in report["subsets"].items():
+            result[f"{split}/{name}"] = entry["model"]["macro_f1"] if entry["model"] else None
+            result[f"{split}/{name}/lexicon"] = entry["lexicon"]["macro_f1"] if entry["lexicon"] else None
+            result[f"{split}/{name}/n"] = entry["n"]
+    return result
+
+
+def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path) -> dict[str, Any]:
+    from training.args import SentimentArgs
+    from training.sentiment import train_sentiment
+
+    options = dict(RECIPES[recipe])
+    data = shared_data_dir() / "labeled_2025.csv"
+    lexicon = shared_data_dir() / "emote_lexicon.csv"
+    train_data = version_1_csv(data, work) if options.pop("version_1_only", False) else data
+    use_mlm = options.pop("mlm", True)
+    if use_mlm and mlm_dir is None:
+        raise SystemExit(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
+    args = SentimentArgs(base=str(mlm_dir) if use_mlm else "minilm", data=train_data, out=work / "model",
+                         lexicon=lexicon, seed=seed, **options)
+    report = train_sentiment(args)
+    result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
+              "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu")}
+    result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
+    return result
+
+
+def spread(values: Sequence[float]) -> str:
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} ± {statistics.stdev(values):.3f}"
+
+
+def table(runs: list[dict[str, Any]]) -> str:
+    """Markdown: mean ± sample standard deviation over seeds, per recipe and column."""
+    header = ["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for recipe in RECIPES:
+        chosen = [r for r in runs if r["recipe"] == recipe]
+        if not chosen:
+            continue
+        cells = [recipe, str(len(chosen))]
+        for split, name in COLUMNS:
+            values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
+            cells.append(spread(values) if values else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    lexicon_cells = ["lexicon only", "-"] + [
+        f"{runs[0][f'{split}/{name}/lexicon']:.3f}" if runs[0].get(f"{split}/{name}/lexicon") is not None
+        else "-" for split, name in COLUMNS]
+    lines.append("| " + " | ".join(lexicon_cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.compare", description=__doc__.split("\n")[0])
+    parser.add_argument("--recipe", choices=sorted(RECIPES))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--mlm", type=Path, help="the MLM-adapted checkpoint (twitch-mood train mlm)")
+    parser.add_argument("--runs", type=Path, required=True, help="JSON lines, appended to")
+    parser.add_argument("--table", action="store_true", help="print the table of --runs")
+    args = parser.parse_args(argv)
+    if args.table:
+        runs = [json.loads(line) for line in args.runs.read_text().splitlines() if line.strip()]
+        print(table(runs))
+        return 0
+    if args.recipe is None:
+        parser.error("--recipe or --table")
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:
+            result = run(args.recipe, seed, args.mlm, Path(work))
+        with open(args.runs, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(result) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if "/" not in k or k.count("/") == 1}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
