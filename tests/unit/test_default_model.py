@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 
-from model.paths import DEFAULT_MODEL_DIR
+from model.lexicon import channel_emote_part, read_lexicon
+from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from model.scorer import Scorer
-from mood.labels import LABELS
 from tests.helpers import ODD_TEXTS, SLANG_PROBE
 from training.data import read_labeled
 
@@ -28,13 +29,50 @@ def test_default_checkpoint_is_small_safetensors_with_tokenizer_and_report():
     assert report["metrics"]["test"]["macro_f1"] >= 0.70
 
 
-def test_default_model_reads_slang_and_emotes_from_every_era(default_scorer):
-    probe = read_labeled(SLANG_PROBE)
-    texts, gold = probe.split("test")
-    predicted = [LABELS.index(s.label) for s in default_scorer.predict(texts)]
-    wrong = [(t, LABELS[g], LABELS[p]) for t, g, p in zip(texts, gold, predicted, strict=True) if g != p]
-    accuracy = 1 - len(wrong) / len(texts)
-    assert accuracy >= 0.85, f"probe accuracy {accuracy:.2f}; wrong: {wrong}"
+def probe_rows() -> list[dict[str, str]]:
+    with open(SLANG_PROBE, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("group", ["all", "unseen_emotes"])
+def test_default_model_reads_slang_and_emotes_from_every_era(default_scorer, group):
+    rows = [r for r in probe_rows() if group in ("all", r["group"])]
+    predicted = [s.label for s in default_scorer.predict([r["text"] for r in rows])]
+    wrong = [(r["text"], r["label"], p) for r, p in zip(rows, predicted, strict=True) if r["label"] != p]
+    accuracy = 1 - len(wrong) / len(rows)
+    assert accuracy >= 0.85, f"probe accuracy {accuracy:.2f} on {group}; wrong: {wrong}"
+
+
+def test_the_unseen_emote_probes_use_emotes_no_labeled_message_shows():
+    labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
+    seen = {token for split in labeled.texts.values() for text in split for token in text.split()}
+    seen_parts = {channel_emote_part(token) for token in seen} - {None}
+    lexicon = read_lexicon(shared_data_dir() / "emote_lexicon.csv")
+    rows = [r for r in probe_rows() if r["group"] == "unseen_emotes"]
+    assert len(rows) == 20
+    for row in rows:
+        emotes = [t for t in row["text"].split() if lexicon.sentiment(t) is not None]
+        # a lexicon emote never typed in the labeled set, or a channel emote whose word part never was
+        assert emotes and all(t not in seen if t in lexicon.entries else channel_emote_part(t) not in seen_parts
+                              for t in emotes), row
+
+
+def test_a_streamers_emote_csv_changes_the_reading_without_retraining(default_scorer, tmp_path):
+    """An invented emote is neutral; one CSV line makes it polar, either way, for the same weights."""
+    texts = ["zzzBlorp zzzBlorp", "zzzBlorp"]
+    assert {s.label for s in default_scorer.predict(texts)} == {"neutral"}
+    for sentiment, label in (("0.9", "positive"), ("-0.9", "negative")):
+        emotes = tmp_path / f"emotes{sentiment}.csv"
+        emotes.write_text(f"token,sentiment\nzzzBlorp,{sentiment}\n", encoding="utf-8")
+        scorer = Scorer.load("default")
+        scorer.use_emotes(emotes)
+        assert {s.label for s in scorer.predict(texts)} == {label}, sentiment
+    # per channel: only that channel's messages read the entry
+    emotes = tmp_path / "emotes0.9.csv"
+    scorer = Scorer.load("default")
+    scorer.use_emotes(channels={"one": emotes})
+    labels = [s.label for s in scorer.predict(["zzzBlorp zzzBlorp"] * 3, ["one", "two", None])]
+    assert labels == ["positive", "neutral", "neutral"]
 
 
 def test_default_model_scores_odd_chat_without_crashing(default_scorer):

@@ -5,16 +5,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from model import scorer as scorer_module
-from model.scorer import (
-    LABELS,
-    ModelLoadError,
-    Score,
-    Scorer,
-    _sub_batches,
-    resolve_precision,
-    use_quantization,
-)
+from model import buckets
+from model import checkpoint as scorer_module
+from model import precision as precision_module
+from model.buckets import SUB_BATCH_TOKENS
+from model.buckets import sub_batches as _sub_batches
+from model.errors import ModelLoadError
+from model.precision import resolve_precision, use_quantization
+from model.scorer import Scorer
+from mood.labels import LABELS, Score
 from tests.helpers import ODD_TEXTS
 
 
@@ -43,7 +42,7 @@ def test_score_value_is_positive_minus_negative(tiny_scorer):
 def test_results_keep_input_order_across_sub_batches(tiny_scorer, monkeypatch, corpus_lines):
     texts = corpus_lines[:50]
     expected = tiny_scorer.predict(texts)
-    monkeypatch.setattr(scorer_module, "SUB_BATCH_ROWS", 3)
+    monkeypatch.setattr(buckets, "SUB_BATCH_ROWS", 3)
     values = [s.value for s in tiny_scorer.predict(texts)]
     assert values == pytest.approx([s.value for s in expected], abs=1e-4)
 
@@ -54,7 +53,7 @@ def test_sub_batches_group_similar_lengths():
     chunks = list(_sub_batches(order, lengths))
     assert sorted(i for c in chunks for i in c) == list(range(len(lengths)))
     for chunk in chunks:
-        assert max(lengths[i] for i in chunk) * len(chunk) <= scorer_module.SUB_BATCH_TOKENS
+        assert max(lengths[i] for i in chunk) * len(chunk) <= SUB_BATCH_TOKENS
 
 
 def test_odd_chat_text_is_scored(tiny_scorer):
@@ -81,11 +80,11 @@ def test_precision_auto_is_fp16_on_cuda_and_bf16_only_for_bulk_scoring_on_cpus_t
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert resolve_precision("auto", cuda, quantized=False) == "fp16"
     assert resolve_precision("fp32", cuda, quantized=False) == "fp32"
-    monkeypatch.setattr(scorer_module, "native_bf16", lambda: True)
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
     assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "bf16"
     assert resolve_precision("auto", cpu, quantized=False) == "fp32"  # live chat: small batches are faster in fp32
     assert resolve_precision("auto", cpu, quantized=True, bulk=True) == "int8"  # an int8 model stays int8
-    monkeypatch.setattr(scorer_module, "native_bf16", lambda: False)
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: False)
     assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "fp32"  # emulated bf16 is slower
     assert resolve_precision("bf16", cpu, quantized=False) == "bf16"  # asked for explicitly
 

@@ -1,0 +1,107 @@
+"""The ONNX Runtime backend and its export cache, and the fixed shape buckets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from model.buckets import ROW_BUCKETS, width_buckets
+from model.encoding import Encoded
+from model.onnx_backend import MANIFEST_FILE, MODEL_FILE
+from model.scorer import Scorer
+from tests.helpers import ODD_TEXTS
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny model with its ONNX export cached beside it."""
+    directory = tmp_path_factory.mktemp("onnx") / "tiny"
+    shutil.copytree(tiny_model_dir, directory)
+    Scorer.load(directory, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    return directory
+
+
+def test_onnx_scores_within_1e4_of_torch(exported, corpus_lines):
+    texts = corpus_lines[:150] + ODD_TEXTS
+    onnx = Scorer.load(exported, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    torch_scorer = Scorer.load(exported, device="cpu", quantize="off", precision="fp32", backend="torch")
+    assert (onnx.backend, torch_scorer.backend) == ("onnx", "torch") and onnx.model is None
+    for a, b in zip(onnx.predict(texts), torch_scorer.predict(texts), strict=True):
+        assert a.label == b.label
+        assert abs(a.negative - b.negative) < 1e-4 and abs(a.positive - b.positive) < 1e-4
+    assert len({round(s.value, 3) for s in onnx.predict(texts)}) > len(texts) // 2  # not all alike
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "stale", "manifest"])
+def test_a_damaged_export_cache_is_detected_rebuilt_and_never_used(exported, tmp_path, caplog, damage):
+    directory = tmp_path / "model"
+    shutil.copytree(exported, directory)
+    cache = directory / "onnx"
+    good = (cache / MODEL_FILE).read_bytes()
+    if damage == "corrupt":  # a truncated export: its hash no longer matches the manifest
+        (cache / MODEL_FILE).write_bytes(good[: len(good) // 2])
+    elif damage == "stale":  # the checkpoint changed after the export
+        config = json.loads((directory / "config.json").read_text())
+        config["twitch_mood_note"] = "retrained"
+        (directory / "config.json").write_text(json.dumps(config))
+    else:
+        (cache / MANIFEST_FILE).write_text("{not json")
+    with caplog.at_level(logging.INFO, logger="model.onnx_backend"):
+        scorer = Scorer.load(directory, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    reason = {"corrupt": "corrupt: model.onnx does not match", "stale": "stale: the checkpoint changed",
+              "manifest": "manifest is unreadable"}[damage]
+    assert any(reason in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records), caplog.text
+    assert (cache / MODEL_FILE).read_bytes() != good[: len(good) // 2]
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())
+    from model.onnx_backend import cache_problem, checkpoint_key
+
+    assert cache_problem(cache, checkpoint_key(directory)) is None and manifest["onnx_sha256"]
+    assert len(scorer.predict(["PogChamp", "that was awful"])) == 2
+
+
+class ShapeRecorder:
+    """Stands in for the network: records each input shape, answers neutral."""
+
+    def __init__(self) -> None:
+        self.shapes: set[tuple[int, int]] = set()
+
+    def __call__(self, input_ids, attention_mask, **_):
+        import torch
+
+        self.shapes.add(tuple(input_ids.shape))
+        assert attention_mask.shape == input_ids.shape
+        return SimpleNamespace(logits=torch.zeros((input_ids.shape[0], 3)))
+
+
+def test_shape_buckets_bound_the_shapes_that_reach_the_model(tiny_model_dir):
+    """1,000 batches of random size (1-150) and message length (1-64 tokens) go through
+    Scorer.predict; the shapes reaching the model stay within the buckets."""
+    scorer = Scorer.load(tiny_model_dir, device="cpu", quantize="off", precision="fp32")
+    recorder = ShapeRecorder()
+    scorer.model = recorder
+    rng = random.Random(0)
+    sizes = []
+    for _ in range(1000):
+        ids = [[5] * rng.randint(1, scorer.max_length) for _ in range(rng.randint(1, 150))]
+        scorer.encoder.encode = lambda texts, lexicons=None, ids=ids: Encoded(ids, None)
+        assert len(scorer.predict(["x"] * len(ids))) == len(ids)
+        sizes.append(len(ids))
+    widths = width_buckets(scorer.max_length)
+    assert {rows for rows, _ in recorder.shapes} <= set(ROW_BUCKETS)
+    assert {width for _, width in recorder.shapes} <= set(widths)
+    assert len(recorder.shapes) <= len(ROW_BUCKETS) * len(widths)
+    assert len(set(sizes)) > 120  # the batches really had many different sizes
+
+    unbucketed = ShapeRecorder()  # the same batches without buckets: one shape per new size
+    scorer.model, scorer.bucketed = unbucketed, False
+    for _ in range(100):
+        ids = [[5] * rng.randint(1, scorer.max_length) for _ in range(rng.randint(1, 150))]
+        scorer.encoder.encode = lambda texts, lexicons=None, ids=ids: Encoded(ids, None)
+        scorer.predict(["x"] * len(ids))
+    assert len(unbucketed.shapes) > 3 * len(recorder.shapes)
