@@ -47,6 +47,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not corpus.is_file():
         raise UsageError(f"corpus {corpus} not found; pass --corpus FILE (one message a line)")
     texts = sample_messages(corpus, args.messages, seed=0)
+    if args.compare:
+        return _compare(args, config, texts)
     settings = BenchSettings(
         max_batch=config.model.max_batch, max_wait_ms=config.model.max_wait_ms,
         queue_size=config.model.queue_size, overload=config.model.overload,
@@ -67,6 +69,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         result = asyncio.run(run_benchmark(scorer, texts, settings))
     print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
+def _compare(args: argparse.Namespace, config: Any, texts: list[str]) -> int:
+    from model.compare import compare, format_compare, labeled_splits
+    from model.paths import shared_data_dir
+
+    data = Path(args.data) if args.data else shared_data_dir() / "labeled_2025.csv"
+    if not data.is_file():
+        raise UsageError(f"labeled data {data} not found; pass --data FILE (with a dev and a test split)")
+    model = args.model or config.model.path
+    if model == TINY_MODEL:
+        raise UsageError("--compare needs a trained model (its labels are compared); not 'tiny'")
+    if not args.json:
+        print(f"comparing scoring paths of {model} on {len(texts)} messages ...", file=sys.stderr)
+    result = asyncio.run(compare(model, texts, labeled_splits(data), max_batch=config.model.max_batch,
+                                 max_wait_ms=config.model.max_wait_ms, seconds=args.seconds,
+                                 threads=config.model.threads))
+    print(json.dumps(result) if args.json else format_compare(result))
     return 0
 
 
@@ -102,5 +123,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     bench.add_argument("--seconds", type=float, default=5.0, help="seconds per offered rate (default 5)")
     bench.add_argument("--rates", type=_rates, default=(50.0, 200.0, 1000.0),
                        help="offered rates in msg/s (default 50,200,1000)")
+    bench.add_argument("--compare", action="store_true",
+                       help="today's fp32 path against bf16, buckets and ONNX Runtime: speed, latency "
+                            "at 200 msg/s and labels on the dev and test splits, in one run")
+    bench.add_argument("--data", metavar="FILE",
+                       help="labeled CSV for --compare (default: the shared labeled set)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(func=cmd_bench)
