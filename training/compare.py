@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -30,7 +31,6 @@ RECIPES: dict[str, dict[str, Any]] = {
     "swaps": {"lexicon_features": False, "emote_swaps": 3},
     "features": {"lexicon_features": True, "emote_swaps": 0},
     "features+swaps": {"lexicon_features": True, "emote_swaps": 3},
-    "features+swaps-no-mlm": {"mlm": False, "lexicon_features": True, "emote_swaps": 3},
 }
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
@@ -62,11 +62,11 @@ def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
     return result
 
 
-def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path) -> dict[str, Any]:
+def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: Any) -> dict[str, Any]:
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
 
-    options = dict(RECIPES[recipe])
+    options = {**RECIPES[recipe], **overrides}
     data = shared_data_dir() / "labeled_2025.csv"
     lexicon = shared_data_dir() / "emote_lexicon.csv"
     train_data = version_1_csv(data, work) if options.pop("version_1_only", False) else data
@@ -77,7 +77,8 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path) -> dict[str, A
                          lexicon=lexicon, seed=seed, **options)
     report = train_sentiment(args)
     result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
-              "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu")}
+              "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
+              "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"]}
     result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
     return result
 
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlm", type=Path, help="the MLM-adapted checkpoint (twitch-mood train mlm)")
     parser.add_argument("--runs", type=Path, required=True, help="JSON lines, appended to")
     parser.add_argument("--table", action="store_true", help="print the table of --runs")
+    parser.add_argument("--epochs", type=int, help="most epochs, for every recipe (default: SentimentArgs)")
+    parser.add_argument("--patience", type=int, help="early-stopping patience, for every recipe")
+    parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
     args = parser.parse_args(argv)
     if args.table:
         runs = [json.loads(line) for line in args.runs.read_text().splitlines() if line.strip()]
@@ -123,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.recipe is None:
         parser.error("--recipe or --table")
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("patience", args.patience)) if v is not None}
     for seed in args.seeds:
         with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:
-            result = run(args.recipe, seed, args.mlm, Path(work))
+            result = run(args.recipe, seed, args.mlm, Path(work), **overrides)
+            if args.keep:
+                kept = args.keep / f"{args.recipe}-seed{seed}"
+                shutil.copytree(Path(work) / "model", kept, dirs_exist_ok=True)
         with open(args.runs, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(result) + "\n")
         print(json.dumps({k: v for k, v in result.items() if "/" not in k or k.count("/") == 1}))
