@@ -20,57 +20,46 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
-import signal
-import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
-from concurrent.futures import Future
-from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.soak import SoakSettings, run_soak
 from bot.app import running_bot
-from bot.auth import TokenFile, Tokens
-from bot.config import load_config
 from bot.store import Store
-from localtwitch.demo import SAMPLE, local_config, read_sample
+from localtwitch.demo import chat_lines, local_config
 from localtwitch.server import LocalTwitchServer
 from model.machine import machine_info, rss_mib
-from model.paths import shared_data_dir
 
 CHANNEL = "loadtest"
 PROBE_EVERY_S = 5.0
 
 
-def chat_lines(count: int) -> list[tuple[str, str]]:
-    source = shared_data_dir() / "chat_stream_2025.csv"
-    path = source if source.is_file() else SAMPLE
-    rows = read_sample(path)
-    return [rows[i % len(rows)] for i in range(count)]
-
-
-async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
+async def run(rate: float, seconds: float, model: str, channels: int = 1,
+              model_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`rate` msg/s in all, spread evenly over `channels`, for `seconds`; a viewer asks `!mood`
+    in the first channel every PROBE_EVERY_S. CPU is this process's (bot, server and replay)."""
     lines = chat_lines(int(rate * seconds))
+    names = [CHANNEL] + [f"{CHANNEL}{i}" for i in range(1, channels)]
     with tempfile.TemporaryDirectory(prefix="twitch-mood-load-") as tmp, LocalTwitchServer() as server:
         # default windows; no command cooldown, so every probe gets an answer
-        config = local_config(server, Path(tmp), CHANNEL, model=model,
+        config = local_config(server, Path(tmp), names, model=model, model_settings=model_settings,
                               commands={"mood": {"cooldown_s": 0}})
         counts = config.chat_filter().counts
         countable = sum(1 for user, text in lines if counts(user, text))
         latencies: list[float] = []
-        memory: list[float] = []
+        memory: list[tuple[float, float]] = []  # (seconds since the replay started, RSS MiB)
         async with running_bot(config) as bot:
             loop = asyncio.get_running_loop()
-            while not server.joined(CHANNEL):
+            while not all(server.joined(name) for name in names):
                 await asyncio.sleep(0.05)
-            memory.append(rss_mib())
-            replay = server.replay(CHANNEL, lines, rate)
             started = time.monotonic()
-            while not replay.done():
+            cpu_started = time.process_time()
+            memory.append((0.0, rss_mib()))
+            replays = [server.replay(name, lines[i::channels], rate / channels)
+                       for i, name in enumerate(names)]
+            while not all(r.done() for r in replays):
                 await asyncio.sleep(PROBE_EVERY_S)
                 before = len(server.sent_texts(CHANNEL))
                 asked = time.monotonic()
@@ -78,170 +67,58 @@ async def run(rate: float, seconds: float, model: str) -> dict[str, Any]:
                 while len(server.sent_texts(CHANNEL)) == before and time.monotonic() - asked < 30:
                     await asyncio.sleep(0.01)
                 latencies.append(time.monotonic() - asked)
-                memory.append(rss_mib())
-            sent = replay.result()
+                memory.append((round(time.monotonic() - started, 1), rss_mib()))
+            sent = sum(r.result() for r in replays)
             elapsed = time.monotonic() - started
             deadline = time.monotonic() + 60  # scoring may still be catching up
             while bot.stats.scored + bot.stats.dropped < countable and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
+            cpu_s = time.process_time() - cpu_started
             stats = bot.stats
+        counted = 0
         async with Store(config.storage.path) as store:
-            counted = await store.message_count(CHANNEL)
+            for name in names:
+                counted += await store.message_count(name)
+    rss = [m for _, m in memory]
+    after_first_minute = [m for t, m in memory if t >= 60]
     return {
-        "rate_offered": rate, "seconds": seconds, "sent": sent, "countable": countable,
+        "rate_offered": rate, "seconds": seconds, "channels": channels, "sent": sent, "countable": countable,
         "scored": stats.scored, "dropped": stats.dropped, "counted_in_sqlite": counted,
         "all_counted": counted == countable, "replay_s": round(elapsed, 1),
+        "cpu_s": round(cpu_s, 1), "cpu_ms_per_message": round(1000 * cpu_s / max(1, sent), 3),
         "mood_probes": len(latencies), "mood_latency_max_s": round(max(latencies, default=0), 3),
         "mood_latency_median_s": round(sorted(latencies)[len(latencies) // 2], 3) if latencies else None,
-        "rss_mib_start": round(memory[0], 1), "rss_mib_max": round(max(memory), 1),
-        "rss_mib_end": round(memory[-1], 1), "rss_mib_series": [round(m) for m in memory], "model": model,
+        "rss_mib_start": round(rss[0], 1), "rss_mib_max": round(max(rss), 1),
+        "rss_mib_end": round(rss[-1], 1),
+        "rss_mib_series": [[t, round(m)] for t, m in memory],
+        # a plateau: after the first minute, the highest RSS over the lowest (issue #14: within 10%)
+        "rss_after_first_minute_max_over_min": (round(max(after_first_minute) / min(after_first_minute), 3)
+                                                if after_first_minute else None),
+        "model": model, "model_settings": model_settings or {}, "machine": machine_info(),
     }
 
 
-@dataclass(frozen=True)
-class SoakSettings:
-    """What the soak offers: `rate` msg/s in all, spread evenly over `channels`, for `seconds`,
-    with the server closing the bot's connection every `close_every_s`."""
-
-    rate: float = 300.0
-    channels: int = 5
-    seconds: float = 60.0
-    close_every_s: float = 10.0
-    model: str = "default"  # 'default', 'tiny' (a random model built here) or a model directory
-
-
-REPO = Path(__file__).resolve().parents[1]
-TINY_MODEL = "tiny"
-REJOIN_TARGET_S = 5.0
-JOIN_TIMEOUT_S = 120.0  # the process loads torch and the model before it joins
-REJOIN_TIMEOUT_S = 30.0
-PROBE_TIMEOUT_S = 30.0
-EXIT_TIMEOUT_S = 120.0
-STOPPED = re.compile(r"stopped: (\d+) messages received, (\d+) skipped, (\d+) scored, (\d+) written, "
-                     r"(\d+) dropped, (\d+) replies, (\d+) alerts, (\d+) reconnects, (\d+) unreadable lines")
-STOPPED_FIELDS = ("received", "skipped", "scored", "written", "dropped", "replies", "alerts", "reconnects",
-                  "unreadable_lines")
+def _counts(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a channel count or a list like 1,10,50, got {value!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("channel counts must be at least 1")
+    return counts
 
 
-def soak_config(server: LocalTwitchServer, workdir: Path, channels: list[str], model: str) -> Path:
-    """Write a `config.yaml` (and the token file it names) for `twitch-mood run` against `server`."""
-    TokenFile(workdir / "token.json").save(Tokens(server.access_token, server.refresh_token))
-    path = workdir / "config.yaml"
-    path.write_text(
-        f"twitch:\n  client_id: {server.client_id}\n  token_file: {workdir / 'token.json'}\n"
-        f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
-        f"channels: [{', '.join(channels)}]\nmodel:\n  path: {model}\n"
-        f"storage:\n  path: {workdir / 'mood.sqlite3'}\n", encoding="utf-8")
-    return path
-
-
-def wait_until(predicate: Any, timeout: float, every: float = 0.05) -> float | None:
-    """Poll `predicate` every `every` seconds; the seconds it took, or None after `timeout`."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(every)
-    return None
-
-
-def run_soak(settings: SoakSettings) -> dict[str, Any]:
-    """Run the soak and return its report (see the module docstring)."""
-    names = [f"soak{i}" for i in range(settings.channels)]
-    lines = chat_lines(int(settings.rate * settings.seconds))
-    shares = [lines[i::settings.channels] for i in range(settings.channels)]
-    with tempfile.TemporaryDirectory(prefix="twitch-mood-soak-") as tmp, LocalTwitchServer() as server:
-        workdir = Path(tmp)
-        model = settings.model
-        if model == TINY_MODEL:
-            from model.tiny import build_tiny_model
-
-            model = str(build_tiny_model(workdir / "tiny-model", [text for _, text in lines]))
-        elif model != "default":
-            model = str(Path(model).resolve())
-        config_path = soak_config(server, workdir, names, model)
-        counts = load_config(config_path).chat_filter(server.bot_login).counts
-        countable = sum(1 for user, text in lines if counts(user, text))
-        log_path = workdir / "bot.log"
-        with open(log_path, "w", encoding="utf-8") as log:
-            process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config_path)],
-                                       cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            everywhere = set(names)
-            started = wait_until(lambda: everywhere <= server.joined_channels() or process.poll() is not None,
-                                 JOIN_TIMEOUT_S, every=0.2)
-            if started is None or process.poll() is not None:
-                raise RuntimeError(f"the bot did not join {names}:\n{_tail(log_path)}")
-            replays = [server.replay(name, share, settings.rate / settings.channels)
-                       for name, share in zip(names, shares, strict=True)]
-            deaf = _close_periodically(server, replays, everywhere, settings)
-            sent = sum(r.result(timeout=REJOIN_TIMEOUT_S) for r in replays)
-            probe_s = _probe(server, names[-1])  # a reply means every earlier line reached the bot
-            process.send_signal(signal.SIGTERM)
-            try:
-                exit_code: int | None = process.wait(timeout=EXIT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                exit_code = None
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=30)
-        output = log_path.read_text(encoding="utf-8", errors="replace")
-        with closing(sqlite3.connect(workdir / "mood.sqlite3")) as db:
-            counted = db.execute("SELECT COALESCE(SUM(count), 0) FROM minute_stats").fetchone()[0]
-        undelivered = server.undelivered_lines()
-    stopped = STOPPED.findall(output)
-    final = dict(zip(STOPPED_FIELDS, map(int, stopped[-1]), strict=True)) if stopped else {}
-    deaf_while = sum(1 for _, user, text in undelivered if counts(user, text))
-    heard = [d for d in deaf if d is not None]
-    return {
-        "machine": machine_info(), "model": settings.model, "rate": settings.rate,
-        "channels": settings.channels, "seconds": settings.seconds, "close_every_s": settings.close_every_s,
-        "closes": len(deaf), "sent": sent, "countable": countable, "sent_while_deaf": deaf_while,
-        "undelivered_lines": len(undelivered), "received": final.get("received"),
-        "counted_in_sqlite": counted, "scored": final.get("scored"), "written": final.get("written"),
-        "dropped": final.get("dropped"), "reconnects": final.get("reconnects"),
-        "unreadable_lines": final.get("unreadable_lines"),
-        "deaf_seconds": [None if d is None else round(d, 2) for d in deaf],
-        "deaf_seconds_max": round(max(heard), 2) if heard else None,
-        "rejoin_within_5s": len(heard) == len(deaf) and all(d <= REJOIN_TARGET_S for d in heard),
-        "all_accounted": bool(final) and counted + final["dropped"] == countable - deaf_while,
-        "scored_equals_written": bool(final) and final["scored"] == final["written"],
-        "probe_reply_s": None if probe_s is None else round(probe_s, 2),
-        "exit_code": exit_code, "final_log_line_found": bool(final),
-        "warnings": [line for line in output.splitlines() if " WARNING " in line or " ERROR " in line][:20],
-    }
-
-
-def _close_periodically(server: LocalTwitchServer, replays: list[Future[int]], channels: set[str],
-                        settings: SoakSettings) -> list[float | None]:
-    """While the replays run, close the bot's connection every `close_every_s` seconds; per close,
-    the seconds until every channel is joined again (None: not within REJOIN_TIMEOUT_S)."""
-    start = time.monotonic()
-    deadline = start + settings.seconds + REJOIN_TIMEOUT_S  # replays are paced; this only bounds a stall
-    next_close = start + settings.close_every_s
-    deaf: list[float | None] = []
-    while not all(r.done() for r in replays) and time.monotonic() < deadline:
-        if time.monotonic() >= next_close and next_close < start + settings.seconds:
-            closed_at = time.monotonic()  # drop_connections() returns after the close handshake
-            server.drop_connections()
-            rejoined = wait_until(lambda: channels <= server.joined_channels(), REJOIN_TIMEOUT_S)
-            deaf.append(None if rejoined is None else time.monotonic() - closed_at)
-            next_close += settings.close_every_s
-        time.sleep(0.05)
-    return deaf
-
-
-def _probe(server: LocalTwitchServer, channel: str) -> float | None:
-    """Ask `!mood` and wait for the answer: the bot handles lines in order, so by then it has every
-    line said before. Seconds to the reply, or None."""
-    before = len(server.sent_texts(channel))
-    server.say(channel, "soak_probe", "!mood")
-    return wait_until(lambda: len(server.sent_texts(channel)) > before, PROBE_TIMEOUT_S)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+def per_channel(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """What each channel beyond the first costs, between the fewest and the most channels."""
+    few, many = runs[0], runs[-1]
+    extra = many["channels"] - few["channels"]
+    if extra <= 0:
+        return {}
+    return {"cpu_ms_per_message_per_extra_channel": round(
+                (many["cpu_ms_per_message"] - few["cpu_ms_per_message"]) / extra, 4),
+            "rss_mib_per_extra_channel": round((many["rss_mib_max"] - few["rss_mib_max"]) / extra, 2),
+            "mood_latency_median_s": {r["channels"]: r["mood_latency_median_s"] for r in runs}}
 
 
 def main() -> None:
@@ -252,7 +129,11 @@ def main() -> None:
                         help="model directory or 'default'; with --soak also 'tiny' (random, for quick runs)")
     parser.add_argument("--soak", action="store_true",
                         help="bot as a process, several channels, connection closed periodically, SIGTERM")
-    parser.add_argument("--channels", type=int, default=5, help="soak: channels the rate is spread over")
+    parser.add_argument("--channels", type=_counts, default=None,
+                        help="channels the rate is spread over; a list (1,10,50) runs each in turn "
+                             "(default 1; soak 5)")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), help="model.backend for the bot")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="model.precision for the bot")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="soak: seconds between server-side connection closes (default 10)")
     parser.add_argument("--overlays", type=int, metavar="N",
@@ -265,11 +146,14 @@ def main() -> None:
         result = asyncio.run(run_overlays(chat_lines(int(rate * args.seconds)), rate, args.seconds,
                                           args.overlays, args.model))
     elif args.soak:
-        settings = SoakSettings(rate=args.rate or 300.0, channels=args.channels, seconds=args.seconds,
-                                close_every_s=args.close_every, model=args.model)
+        settings = SoakSettings(rate=args.rate or 300.0, channels=(args.channels or [5])[0],
+                                seconds=args.seconds, close_every_s=args.close_every, model=args.model)
         result = run_soak(settings)
     else:
-        result = asyncio.run(run(args.rate or 200.0, args.seconds, args.model))
+        model_settings = {k: v for k, v in (("backend", args.backend), ("precision", args.precision)) if v}
+        runs = [asyncio.run(run(args.rate or 200.0, args.seconds, args.model, n, model_settings))
+                for n in args.channels or [1]]
+        result = runs[0] if len(runs) == 1 else {"runs": runs, "per_channel": per_channel(runs)}
     print(json.dumps(result, indent=2))
 
 

@@ -23,6 +23,7 @@ from bot.auth import TokenFile, Tokens
 from bot.config import Config, parse_config
 from bot.stats import BotStats
 from localtwitch.server import LocalTwitchServer
+from model.paths import shared_data_dir
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "demo_chat.csv"
 BASE_RATE = 50.0  # messages per second at --speed 1
@@ -64,18 +65,29 @@ def read_sample(path: Path = SAMPLE, limit: int | None = None) -> list[tuple[str
     return rows[:limit] if limit else rows
 
 
-def local_config(server: LocalTwitchServer, workdir: Path, channel: str, *, model: str = "default",
-                 mood: dict[str, Any] | None = None, storage: dict[str, Any] | None = None,
-                 commands: dict[str, Any] | None = None, web: dict[str, Any] | None = None) -> Config:
-    """A config pointing at the local server, with a token file it accepts, in `workdir`."""
+def chat_lines(count: int) -> list[tuple[str, str]]:
+    """`count` (user, text) lines of real chat for replays: the shared stream file, else the
+    bundled sample, repeated as needed."""
+    source = shared_data_dir() / "chat_stream_2025.csv"
+    path = source if source.is_file() else SAMPLE
+    rows = read_sample(path)
+    return [rows[i % len(rows)] for i in range(count)]
+
+
+def local_config(server: LocalTwitchServer, workdir: Path, channel: str | list[str], *,
+                 model: str = "default", mood: dict[str, Any] | None = None,
+                 storage: dict[str, Any] | None = None, commands: dict[str, Any] | None = None,
+                 web: dict[str, Any] | None = None, model_settings: dict[str, Any] | None = None) -> Config:
+    """A config pointing at the local server, with a token file it accepts, in `workdir`;
+    `model_settings`: more keys of the `model` section (backend, precision ...)."""
     token_file = workdir / "token.json"
     TokenFile(token_file).save(Tokens(server.access_token, server.refresh_token))
     return parse_config({
         "twitch": {"client_id": server.client_id, "bot_login": server.bot_login,
                    "token_file": str(token_file), "chat_url": server.chat_url, "api_url": server.api_url,
                    "auth_url": server.auth_url},
-        "channels": [channel],
-        "model": {"path": model},
+        "channels": [channel] if isinstance(channel, str) else channel,
+        "model": {"path": model, **(model_settings or {})},
         "storage": {"path": str(workdir / "mood.sqlite3"), **(storage or {})},
         "mood": mood or {},
         "commands": commands or {},

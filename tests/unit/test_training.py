@@ -242,3 +242,36 @@ def test_a_lexicon_model_without_its_head_or_lexicon_names_the_missing_file(lexi
         (broken / missing).unlink()
         with pytest.raises(ModelLoadError, match=missing):
             Scorer.load(broken)
+
+
+def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
+    """The command line takes each option, default and help text from training/args.py."""
+    import dataclasses
+
+    from bot.cli import build_parser
+    from training.args import MlmArgs, PipelineArgs, SentimentArgs
+
+    parser = build_parser()
+    for argv, classes in ((["train", "sentiment", "--out", "x"], (SentimentArgs,)),
+                          (["train", "mlm", "--out", "x"], (MlmArgs,)),
+                          (["train", "all", "--out", "x"], (SentimentArgs, PipelineArgs))):
+        args = parser.parse_args(argv)
+        for cls in classes:
+            for field in dataclasses.fields(cls):
+                if not field.init:
+                    continue
+                assert field.metadata.get("help"), f"{cls.__name__}.{field.name} has no help text"
+                if field.name == "out":
+                    continue
+                default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+                assert getattr(args, field.name) == default, (cls.__name__, field.name)
+    # the shipped recipe's values, which the command line and the dataclass used to disagree on
+    shipped = SentimentArgs(out=Path("x"))
+    assert (shipped.class_weights, shipped.weak_limit, shipped.lexicon_tokens) == ("sqrt", 1000, True)
+    args = parser.parse_args(["train", "sentiment", "--out", "x", "--lexicon", "", "--no-lexicon-tokens",
+                              "--class-weights", "none", "--learning-rate", "5e-5"])
+    from training.cli import _parsed
+
+    parsed = _parsed(SentimentArgs, args)
+    assert parsed.lexicon is None and parsed.lexicon_tokens is False
+    assert parsed.class_weights == "none" and parsed.learning_rate == 5e-5 and parsed.out == Path("x")
