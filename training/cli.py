@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from transformers import HfArgumentParser
 
@@ -94,7 +94,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
             ("mlm", "sentiment", "all"), stages, (cmd_train_mlm, cmd_train_sentiment, cmd_train_all),
             ("masked-LM adaptation on chat", "fine-tune the 3-class classifier",
              "mlm then sentiment: reproduces the shipped model"), strict=True):
-        options = HfArgumentParser(dataclasses, add_help=False)
+        options = HfArgumentParser(cast(Any, dataclasses), add_help=False)
         stage = train_sub.add_parser(name, parents=[common, options], help=help_text,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         stage.set_defaults(func=func)

@@ -139,7 +139,7 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     loss_before = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)
     training_args = TrainingArguments(
         output_dir=str(scratch_dir), max_steps=args.steps,
-        per_device_train_batch_size=args.batch_size, learning_rate=args.learning_rate,
+        per_device_train_batch_size=args.batch_size, learning_rate=float(args.learning_rate or 0),
         warmup_steps=math.ceil(args.steps * args.warmup_ratio), weight_decay=0.01,
         logging_steps=max(1, args.steps // 20), save_strategy="no", report_to=[], seed=args.seed,
         fp16=torch.cuda.is_available(), disable_tqdm=True, dataloader_num_workers=0,
