@@ -111,7 +111,8 @@ def table(runs: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.compare", description=(__doc__ or "").split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.compare",
+                                     description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--recipe", choices=sorted(RECIPES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--mlm", type=Path, help="the MLM-adapted checkpoint (twitch-mood train mlm)")
