@@ -111,6 +111,7 @@ def _counts(value: str) -> list[int]:
 
 def per_channel(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """What each channel beyond the first costs, between the fewest and the most channels."""
+    runs = sorted(runs, key=lambda r: r["channels"])
     few, many = runs[0], runs[-1]
     extra = many["channels"] - few["channels"]
     if extra <= 0:

@@ -36,8 +36,14 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         if predictor is None:  # loading takes seconds: keep the loop free
             from model.scorer import Scorer  # torch: imported only when a real model is needed
 
-            model = await loop.run_in_executor(None, Scorer.from_settings, config.model)
-            model.use_emotes(channels={c.name: c.emotes for c in config.channels if c.emotes})
+            own_emotes = {c.name: c.emotes for c in config.channels if c.emotes}
+
+            def load() -> Scorer:
+                loaded = Scorer.from_settings(config.model)
+                loaded.use_emotes(channels=own_emotes)
+                return loaded
+
+            model = await loop.run_in_executor(None, load)
             scorer: Predictor = model
             by_channel = bool(model.channel_lexicons)
         else:

@@ -20,11 +20,11 @@ SUB_BATCH_ROWS = ROW_BUCKETS[-1]
 
 
 def bucket(value: int, buckets: Sequence[int]) -> int:
-    """The smallest bucket that holds `value` (the largest bucket for anything bigger)."""
+    """The smallest bucket that holds `value`; a value beyond the last bucket stays as it is."""
     for size in buckets:
         if value <= size:
             return size
-    return buckets[-1]
+    return value
 
 
 def width_buckets(max_length: int) -> tuple[int, ...]:
@@ -57,7 +57,7 @@ def padded_batch(rows: Sequence[Sequence[int]], pad_id: int, *, widths: Sequence
     count = len(rows)
     if bucketed:
         width = bucket(width, widths or WIDTH_BUCKETS)
-        count = bucket(count, ROW_BUCKETS) if count <= ROW_BUCKETS[-1] else count
+        count = bucket(count, ROW_BUCKETS)
     input_ids = np.full((count, width), pad_id, dtype=np.int64)
     mask = np.zeros((count, width), dtype=np.int64)
     for row, tokens in enumerate(rows):

@@ -51,8 +51,6 @@ def label_indices(id2label: Mapping[Any, str]) -> tuple[int, int, int]:
     raise ModelLoadError(f"cannot map labels {sorted(names)} to negative/neutral/positive")
 
 
-
-
 def with_lexicon(base: Any, directory: Path) -> tuple[Any, Lexicon]:
     """Wrap a classifier trained with lexicon features in its head, and read its lexicon."""
     from model.fusion import HEAD_FILE, LexiconFusion
@@ -74,8 +72,6 @@ def with_lexicon(base: Any, directory: Path) -> tuple[Any, Lexicon]:
         raise ModelLoadError(f"model directory {directory}: cannot read {HEAD_FILE}: "
                              f"{' '.join(str(exc).split())}") from None
     return fused, lexicon
-
-
 
 
 def in_hub_cache(name: str) -> bool:

@@ -30,6 +30,8 @@ TARGETS = {"speedup": 2.0, "p99_ms": 30.0, "agreement": 0.99, "f1_delta": 0.005}
 
 @dataclass(frozen=True)
 class ScoringPath:
+    """One way of running the same checkpoint: backend, number format, shape buckets."""
+
     name: str
     backend: str
     precision: str

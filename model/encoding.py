@@ -19,11 +19,15 @@ from model.text import normalize
 
 @dataclass
 class Encoded:
+    """Model inputs of a list of messages: token ids per message, lexicon features per message."""
+
     input_ids: list[list[int]]
     features: list[list[float]] | None  # None: the model reads no lexicon features
 
 
 class ChatEncoder:
+    """Message text to model input: normalise, tokenise, lexicon features (where the model reads them)."""
+
     def __init__(self, tokenizer: Any, max_length: int, lexicon: Lexicon | None = None) -> None:
         self.tokenizer, self.max_length, self.lexicon = tokenizer, max_length, lexicon
 

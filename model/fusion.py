@@ -52,6 +52,7 @@ class LexiconFusion(torch.nn.Module):
                   str(directory / HEAD_FILE))
 
     def load_head(self, directory: Path) -> None:
+        """The trained head from HEAD_FILE (the base comes from from_pretrained)."""
         from safetensors.torch import load_file
 
         self.lexicon_head.load_state_dict(load_file(str(directory / HEAD_FILE)))

@@ -65,10 +65,16 @@ class Lexicon:
         return len(self.entries)
 
     def merged(self, other: Lexicon) -> Lexicon:
-        """This lexicon with `other`'s rows added or replacing ours (a streamer's CSV wins)."""
+        """This lexicon with `other`'s rows added or replacing ours (a streamer's CSV wins). A
+        replaced row keeps its kind unless the new row names one, so `Hype,0.2` still matches
+        `abcHype` as a channel emote's word part."""
         if not other.entries:
             return self
-        return Lexicon({**self.entries, **other.entries})
+        entries = dict(self.entries)
+        for token, (kind, value) in other.entries.items():
+            old = entries.get(token)
+            entries[token] = (old[0] if old is not None and kind == CUSTOM else kind, value)
+        return Lexicon(entries)
 
     def sentiment(self, token: str) -> float | None:
         """The token's sentiment, or None when the lexicon does not know it."""
@@ -142,7 +148,7 @@ def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     a few slang phrases ("lets go"), kept for weak labels."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV may start with a BOM
     except UnicodeDecodeError:
         raise LexiconError(f"lexicon {path} is not UTF-8 text") from None
     except OSError as exc:
@@ -152,9 +158,12 @@ def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     if not {"token", "sentiment"} <= set(reader.fieldnames or []):
         raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
                            "(and optionally kind)")
-    for line_no, row in enumerate(reader, start=2):
+    for row in reader:
+        line_no = reader.line_num
         token = (row.get("token") or "").strip()
-        if not token or (one_word and len(token.split()) != 1):
+        if not token:
+            raise LexiconError(f"{path}:{line_no}: empty token")
+        if one_word and len(token.split()) != 1:
             raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
         try:
             value = float(row.get("sentiment") or "")

@@ -28,7 +28,6 @@ from model.errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 1  # bump when the export itself changes
-HASHED_FILES = ("config.json", "model.safetensors", "lexicon_head.safetensors")
 MODEL_FILE, MANIFEST_FILE = "model.onnx", "manifest.json"
 
 
@@ -41,12 +40,11 @@ def file_sha256(path: Path) -> str:
 
 
 def checkpoint_key(directory: Path) -> str:
-    """sha256 over the checkpoint files that shape the graph, the export format and torch."""
+    """sha256 over every file of the checkpoint (weights in any format, config, head, tokenizer),
+    the export format and torch; the cache folder itself is left out."""
     digest = hashlib.sha256(f"format {EXPORT_FORMAT} torch {torch.__version__}".encode())
-    for name in HASHED_FILES:
-        path = directory / name
-        if path.is_file():
-            digest.update(f"{name} {file_sha256(path)}".encode())
+    for path in sorted(p for p in directory.iterdir() if p.is_file()):
+        digest.update(f"{path.name} {file_sha256(path)}".encode())
     return digest.hexdigest()
 
 

@@ -147,7 +147,8 @@ class Scorer:
         scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path),
                      lexicon=lexicon)
         quantized = use_quantization(quantize, torch_device)
-        scorer.precision = resolve_precision(precision, torch_device, quantized, bulk)
+        # ONNX Runtime runs fp32: `auto` must not pick bf16 for bulk scoring under it.
+        scorer.precision = resolve_precision(precision, torch_device, quantized, bulk and backend == "torch")
         scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx

@@ -30,6 +30,8 @@ def polarity(sentiment: float) -> int:
 
 
 class EmoteSwapper:
+    """Swaps emotes for others of the same (kind, polarity) bucket, drawn round-robin per bucket."""
+
     def __init__(self, lexicon: Lexicon, seed: int = 0) -> None:
         self.lexicon = lexicon
         self.rng = random.Random(seed)

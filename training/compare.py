@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from model.paths import shared_data_dir
+from mood.errors import UsageError
 from training.subsets import VERSION_1_BELOW
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -72,7 +73,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     train_data = version_1_csv(data, work) if options.pop("version_1_only", False) else data
     use_mlm = options.pop("mlm", True)
     if use_mlm and mlm_dir is None:
-        raise SystemExit(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
+        raise UsageError(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
     args = SentimentArgs(base=str(mlm_dir) if use_mlm else "minilm", data=train_data, out=work / "model",
                          lexicon=lexicon, seed=seed, **options)
     report = train_sentiment(args)
@@ -92,6 +93,8 @@ def spread(values: Sequence[float]) -> str:
 
 def table(runs: list[dict[str, Any]]) -> str:
     """Markdown: mean ± sample standard deviation over seeds, per recipe and column."""
+    if not runs:
+        raise UsageError("no runs to tabulate")
     header = ["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for recipe in RECIPES:

@@ -137,9 +137,10 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
 
     scratch_dir = Path(tempfile.mkdtemp(prefix="twitch-mood-mlm-"))  # Trainer wants an output_dir
     loss_before = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)
+    assert args.learning_rate is not None  # MlmArgs.__post_init__ picks it by start
     training_args = TrainingArguments(
         output_dir=str(scratch_dir), max_steps=args.steps,
-        per_device_train_batch_size=args.batch_size, learning_rate=float(args.learning_rate or 0),
+        per_device_train_batch_size=args.batch_size, learning_rate=args.learning_rate,
         warmup_steps=math.ceil(args.steps * args.warmup_ratio), weight_decay=0.01,
         logging_steps=max(1, args.steps // 20), save_strategy="no", report_to=[], seed=args.seed,
         fp16=torch.cuda.is_available(), disable_tqdm=True, dataloader_num_workers=0,

@@ -17,6 +17,8 @@ from model.onnx_backend import MANIFEST_FILE, MODEL_FILE
 from model.scorer import Scorer
 from tests.helpers import ODD_TEXTS
 
+pytest.importorskip("onnxruntime", reason="the onnx extra: pip install -e '.[onnx]' (CI installs it)")
+
 
 @pytest.fixture(scope="module")
 def exported(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -57,7 +59,8 @@ def test_a_damaged_export_cache_is_detected_rebuilt_and_never_used(exported, tmp
     reason = {"corrupt": "corrupt: model.onnx does not match", "stale": "stale: the checkpoint changed",
               "manifest": "manifest is unreadable"}[damage]
     assert any(reason in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records), caplog.text
-    assert (cache / MODEL_FILE).read_bytes() != good[: len(good) // 2]
+    if damage == "corrupt":  # the truncated file was replaced, not used
+        assert (cache / MODEL_FILE).read_bytes() != good[: len(good) // 2]
     manifest = json.loads((cache / MANIFEST_FILE).read_text())
     from model.onnx_backend import cache_problem, checkpoint_key
 

@@ -205,7 +205,8 @@ def test_lexicon_features_train_save_and_load(lexicon_model):
     scorer = Scorer.load(clf_dir, quantize="off", precision="fp32")
     assert scorer.reads_lexicon
     assert float(scorer.model.lexicon_head.weight.detach().abs().sum()) > 0  # trained, not left at zero
-    assert [s.label for s in scorer.predict(["abcHype abcHype", ""])]  # scores, features and all
+    scores = scorer.predict(["abcHype abcHype", "", "BibleThump"])
+    assert len(scores) == 3 and all(-1 <= s.value <= 1 for s in scores)
 
 
 def test_channel_emotes_reach_the_model_identically_in_training_and_scoring(lexicon_model):
@@ -275,3 +276,21 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
     parsed = _parsed(SentimentArgs, args)
     assert parsed.lexicon is None and parsed.lexicon_tokens is False
     assert parsed.class_weights == "none" and parsed.learning_rate == 5e-5 and parsed.out == Path("x")
+
+
+def test_a_lexicon_model_scores_the_same_through_onnx(lexicon_model, tmp_path, corpus_lines):
+    """The ONNX export carries the lexicon head: scores within 1e-4 of torch, filler rows and all."""
+    import shutil
+
+    pytest.importorskip("onnxruntime")
+    from model.scorer import Scorer
+
+    clf_dir, _ = lexicon_model
+    directory = tmp_path / "model"
+    shutil.copytree(clf_dir, directory)
+    texts = [*corpus_lines[:37], "abcHype abcHype", "BibleThump", "KEKW KEKW 😂", ""]
+    onnx = Scorer.load(directory, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    reference = Scorer.load(directory, device="cpu", quantize="off", precision="fp32", backend="torch")
+    assert onnx.reads_lexicon and onnx.model is None
+    for a, b in zip(onnx.predict(texts), reference.predict(texts), strict=True):
+        assert abs(a.positive - b.positive) < 1e-4 and abs(a.negative - b.negative) < 1e-4
