@@ -39,8 +39,8 @@ class SentimentArgs:
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
-    epochs: int = _arg(8, "most epochs; the best dev epoch is kept")
-    patience: int = _arg(2, "stop after this many epochs without a better dev macro-F1")
+    epochs: int = _arg(2, "most epochs; the best dev epoch is kept")
+    patience: int = _arg(1, "stop after this many epochs without a better dev macro-F1")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
@@ -48,9 +48,9 @@ class SentimentArgs:
         "sqrt", "loss weights: none, inverse class frequency (balanced) or its square root")
     lexicon_tokens: bool = _arg(True, "add each lexicon token alone as an example")
     weak_limit: int = _arg(1000, "most lexicon-labeled corpus messages to add (0: none)")
-    lexicon_features: bool = _arg(False, "lexicon features in the classification head (model/fusion.py)")
+    lexicon_features: bool = _arg(True, "lexicon features in the classification head (model/fusion.py)")
     head_learning_rate: float = _arg(1e-2, "learning rate of the lexicon head, which starts at zero")
-    emote_swaps: int = _arg(0, "emote-swapped copies of each training message with an emote (0: none)")
+    emote_swaps: int = _arg(3, "emote-swapped copies of each training message with an emote (0: none)")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
 
     def __post_init__(self) -> None:

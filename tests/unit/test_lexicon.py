@@ -37,6 +37,8 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
     merged = SMALL.merged(Lexicon({"PogChamp": ("custom", -0.2), "zzzBlorp": ("custom", 0.9)}))
     assert merged.sentiment("PogChamp") == -0.2 and merged.sentiment("zzzBlorp") == 0.9
     assert SMALL.sentiment("zzzBlorp") is None  # the original is unchanged
+    reweighted = SMALL.merged(Lexicon({"Hype": ("custom", 0.2)}))  # a word part stays a word part
+    assert reweighted.sentiment("abcHype") == 0.2 and reweighted.entries["Hype"] == ("suffix", 0.2)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -44,6 +46,7 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
     ("token,sentiment\nzzz,lots\n", r":2: sentiment 'lots' is not a number in \[-1, 1\]"),
     ("token,sentiment\nzzz,3\n", r":2: sentiment 3 is outside \[-1, 1\]"),
     ("token,sentiment\ntwo words,0.5\n", r":2: token 'two words' must be one word"),
+    ("token,sentiment\nok,0.5\n\n,0.5\n", r":4: empty token"),
 ])
 def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
     path = tmp_path / "emotes.csv"

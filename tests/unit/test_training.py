@@ -123,7 +123,8 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_p
 
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
-                                           batch_size=16, learning_rate=1e-3, lexicon=None))
+                                           batch_size=16, learning_rate=1e-3, lexicon=None,
+                                           lexicon_features=False, emote_swaps=0))
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
     assert set(saved["metrics"]) == {"dev", "test"}
