@@ -76,7 +76,7 @@ class Scorer:
 
     def __init__(self, model: Any, tokenizer: Any, *, device: torch.device, max_length: int,
                  name: str, quantized: bool = False, precision: str = "fp32",
-                 lexicon: Lexicon | None = None, bucketed: bool = True) -> None:
+                 lexicon: Lexicon | None = None, bucketed: bool = False) -> None:
         # Counted now: a quantised Linear keeps its packed weights out of parameters().
         self.parameters = sum(p.numel() for p in model.parameters())
         self.model, self.tokenizer = model, tokenizer
@@ -84,7 +84,9 @@ class Scorer:
         self.name, self.quantized, self.precision = name, quantized, precision
         self.backend = "torch"
         self.onnx: Any = None  # an OnnxModel when backend is onnx
-        self.bucketed = bucketed  # pad each forward pass to a shape bucket (model/buckets.py)
+        # Pad each forward pass to a shape bucket (model/buckets.py): bf16 only, where new shapes
+        # grew memory; for fp32 the padding cost 29% of throughput (model/README.md).
+        self.bucketed = bucketed
         self.encoder = ChatEncoder(tokenizer, max_length, lexicon)
         self.channel_lexicons: dict[str, Lexicon] = {}
         self._indices = label_indices(model.config.id2label)
@@ -167,6 +169,7 @@ class Scorer:
         elif scorer.precision == "bf16" and torch_device.type == "cpu":
             # Converted once: autocast would cast every weight again on every forward pass.
             scorer.model = model.to(torch.bfloat16)
+            scorer.bucketed = True
         return scorer
 
     @classmethod
