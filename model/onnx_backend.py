@@ -129,7 +129,7 @@ class OnnxModel:
         if self.features:
             assert features is not None
             feeds["lexicon_features"] = features
-        return self.session.run(None, feeds)[0]
+        return np.asarray(self.session.run(None, feeds)[0])
 
 
 def load_onnx(model: Any, directory: Path, *, threads: int, features: int | None) -> OnnxModel:

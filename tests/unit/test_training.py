@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,7 +266,8 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
                 assert field.metadata.get("help"), f"{cls.__name__}.{field.name} has no help text"
                 if field.name == "out":
                     continue
-                default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+                factory: Any = field.default_factory
+                default = field.default if field.default is not dataclasses.MISSING else factory()
                 assert getattr(args, field.name) == default, (cls.__name__, field.name)
     # the shipped recipe's values, which the command line and the dataclass used to disagree on
     shipped = SentimentArgs(out=Path("x"))
