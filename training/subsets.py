@@ -17,8 +17,6 @@ from pathlib import Path
 from model.lexicon import Lexicon, LexiconError, channel_emote_part, read_lexicon
 from training.data import DataError, LabeledSet
 
-__all__ = ["Lexicon", "channel_emote_part", "evaluation_subsets", "read_lexicon_kinds"]
-
 EMOTE_KINDS = frozenset({"twitch_global", "bttv", "ffz", "7tv", "emoji", "emoticon"})
 VERSION_1_BELOW = "l02650"
 

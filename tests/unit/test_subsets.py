@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from model.lexicon import Lexicon, channel_emote_part
 from training.data import LabeledSet
 from training.lexicon_baseline import LexiconClassifier, fit_threshold
-from training.subsets import Lexicon, channel_emote_part, emote_tokens, evaluation_subsets, is_emote_only
+from training.subsets import emote_tokens, evaluation_subsets, is_emote_only
 
 LEXICON = Lexicon({
     "PogChamp": ("twitch_global", 0.8), "BibleThump": ("twitch_global", -0.5), "KEKW": ("bttv", 0.6),
