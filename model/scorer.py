@@ -24,6 +24,7 @@ from model.checkpoint import label_indices, resolve_source, with_lexicon
 from model.encoding import ChatEncoder
 from model.errors import ModelLoadError
 from model.lexicon import N_FEATURES, Lexicon, read_lexicon, uses_lexicon
+from model.parallel import CPU_THREADS, ForwardPool, resolve_workers
 from model.precision import resolve_device, resolve_precision, use_quantization
 from mood.labels import Score
 
@@ -49,6 +50,8 @@ class ModelSettings(Protocol):
     def max_length(self) -> int: ...
     @property
     def threads(self) -> int: ...
+    @property
+    def workers(self) -> int: ...
     @property
     def emotes(self) -> str: ...
 
@@ -84,14 +87,15 @@ class Scorer:
         self.name, self.quantized, self.precision = name, quantized, precision
         self.backend = "torch"
         self.onnx: Any = None  # an OnnxModel when backend is onnx
-        # Pad each forward pass to a shape bucket (model/buckets.py): bf16 only, where new shapes
-        # grew memory; for fp32 the padding cost 29% of throughput (model/README.md).
+        # Pad each forward pass to a shape bucket (model/buckets.py); Scorer.load turns it on for CPU.
         self.bucketed = bucketed
         self.encoder = ChatEncoder(tokenizer, max_length, lexicon)
         self.channel_lexicons: dict[str, Lexicon] = {}
         self._indices = label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._widths = width_buckets(max_length)
+        self.pool = ForwardPool(1, CPU_THREADS, CPU_THREADS)  # Scorer.load sets model.workers
+        self.traced: Any = None  # a frozen graph of the forward pass (bf16 on CPU: model/traced.py)
 
     @property
     def reads_lexicon(self) -> bool:
@@ -115,10 +119,10 @@ class Scorer:
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
-             precision: str = "auto", bulk: bool = False, max_length: int = 64,
-             threads: int = 0, backend: str = "torch") -> Scorer:
-        """Load a checkpoint directory, `default`, or a hub name; `bulk`: scoring big batches
-        offline, where throughput matters more than one message's latency."""
+             precision: str = "auto", max_length: int = 64,
+             threads: int = 0, backend: str = "torch", workers: int = 1) -> Scorer:
+        """Load a checkpoint directory, `default`, or a hub name; `workers`: forward passes
+        side by side on CPU (0: auto, model/parallel.py)."""
         import transformers
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -149,8 +153,11 @@ class Scorer:
         scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path),
                      lexicon=lexicon)
         quantized = use_quantization(quantize, torch_device)
-        # ONNX Runtime runs fp32: `auto` must not pick bf16 for bulk scoring under it.
-        scorer.precision = resolve_precision(precision, torch_device, quantized, bulk and backend == "torch")
+        # ONNX Runtime runs fp32: `auto` must not pick bf16 under it.
+        scorer.precision = resolve_precision(precision, torch_device, quantized, backend != "onnx")
+        # On CPU every forward pass is padded to a shape bucket, so oneDNN's kernel cache (and
+        # with it the memory) stops growing (model/buckets.py).
+        scorer.bucketed = torch_device.type == "cpu"
         scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx
@@ -169,20 +176,30 @@ class Scorer:
         elif scorer.precision == "bf16" and torch_device.type == "cpu":
             # Converted once: autocast would cast every weight again on every forward pass.
             scorer.model = model.to(torch.bfloat16)
-            scorer.bucketed = True
+            # SDPA's CPU kernel is slow on chat-sized bf16 rows (a few tokens); eager attention
+            # is faster at the same labels (model/README.md).
+            base = getattr(scorer.model, "base", scorer.model)
+            base.set_attn_implementation("eager")
+            from model.traced import trace_forward
+
+            scorer.traced = trace_forward(scorer.model, N_FEATURES if lexicon is not None else None)
+        count, each = resolve_workers(workers, threads, cpu_torch=torch_device.type == "cpu"
+                                      and scorer.backend == "torch")
+        scorer.pool = ForwardPool(count, each, threads or CPU_THREADS)
         return scorer
 
     @classmethod
     def from_settings(cls, settings: ModelSettings, *, path: str | Path | None = None,
-                      bulk: bool = False) -> Scorer:
+                      ) -> Scorer:
         """The one loader behind every command: config.yaml's `model` settings, with `path`
         (a --model option) taking the place of `settings.path` when given."""
         scorer = cls.load(path or settings.path, device=settings.device, quantize=settings.quantize,
-                          precision=settings.precision, bulk=bulk, max_length=settings.max_length,
-                          threads=settings.threads, backend=settings.backend)
+                          precision=settings.precision, max_length=settings.max_length,
+                          threads=settings.threads, backend=settings.backend,
+                          workers=settings.workers)
         scorer.use_emotes(settings.emotes or None)
-        log.info("model %s loaded on %s (%s, %s)", scorer.name, scorer.device, scorer.backend,
-                 scorer.precision)
+        log.info("model %s loaded on %s (%s, %s, %d side by side)", scorer.name, scorer.device,
+                 scorer.backend, scorer.precision, scorer.pool.workers)
         return scorer
 
     @torch.inference_mode()
@@ -199,13 +216,24 @@ class Scorer:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         results: list[Score | None] = [None] * len(ids)
         neg, neu, pos = self._indices
-        for chunk in sub_batches(order, [len(x) for x in ids]):
+        chunks = list(sub_batches(order, [len(x) for x in ids], bucketed=self.bucketed,
+                                  widths=self._widths))
+
+        def run(chunk: list[int]) -> np.ndarray:
             chunk_features = None if features is None else [features[i] for i in chunk]
-            probs = self._forward([ids[i] for i in chunk], chunk_features).tolist()
-            for i, p in zip(chunk, probs, strict=True):
+            return self._forward([ids[i] for i in chunk], chunk_features)
+
+        for chunk, probs in zip(chunks, self.pool.map(run, chunks), strict=True):
+            for i, p in zip(chunk, probs.tolist(), strict=True):
                 results[i] = Score.from_probs(p[neg], p[neu], p[pos])
         return results  # type: ignore[return-value]
 
+    def close(self) -> None:
+        """Stop the side-by-side forward threads (if any); predict runs in the caller after."""
+        self.pool.close()
+        self.pool = ForwardPool(1, self.pool.total_threads, self.pool.total_threads)
+
+    @torch.inference_mode()  # thread-local: a forward thread needs its own
     def _forward(self, rows: list[list[int]], features: list[list[float]] | None = None) -> np.ndarray:
         """Class probabilities of `rows` (padded to a bucket shape, filler rows dropped)."""
         input_ids, mask = padded_batch(rows, self._pad_id, widths=self._widths, bucketed=self.bucketed)
@@ -216,6 +244,9 @@ class Scorer:
                   "attention_mask": torch.from_numpy(mask).to(self.device)}
         if extra is not None:
             kwargs["lexicon_features"] = torch.from_numpy(extra).to(self.device)
+        if self.traced is not None:
+            logits = self.traced(*kwargs.values())  # the same order: ids, mask[, features]
+            return torch.softmax(logits.float(), dim=-1).numpy()[:len(rows)]
         half = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(self.precision)
         on_cuda = half is not None and self.device.type == "cuda"
         with torch.autocast("cuda", dtype=half or torch.float16, enabled=on_cuda):

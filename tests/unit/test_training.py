@@ -297,3 +297,20 @@ def test_a_lexicon_model_scores_the_same_through_onnx(lexicon_model, tmp_path, c
     assert onnx.reads_lexicon and onnx.model is None
     for a, b in zip(onnx.predict(texts), reference.predict(texts), strict=True):
         assert abs(a.positive - b.positive) < 1e-4 and abs(a.negative - b.negative) < 1e-4
+
+
+def test_a_lexicon_model_scores_the_same_through_the_frozen_bf16_graph(lexicon_model, corpus_lines):
+    """bf16 on CPU runs a traced, frozen graph (model/traced.py): it reads the lexicon features
+    and gives what eager mode gives, in every bucket shape a mixed batch reaches."""
+    from model.scorer import Scorer
+
+    clf_dir, _ = lexicon_model
+    texts = [*corpus_lines[:300], "abcHype abcHype", "BibleThump", "KEKW KEKW 😂", ""]
+    scorer = Scorer.load(clf_dir, device="cpu", quantize="off", precision="bf16")
+    assert scorer.traced is not None and scorer.reads_lexicon
+    traced = scorer.predict(texts)
+    scorer.traced = None
+    eager = scorer.predict(texts)
+    for a, b in zip(traced, eager, strict=True):
+        assert abs(a.positive - b.positive) < 1e-3 and abs(a.negative - b.negative) < 1e-3
+    assert len({round(s.value, 3) for s in traced}) > 20  # not all alike

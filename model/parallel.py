@@ -1,0 +1,64 @@
+"""Forward passes side by side on CPU: `model.workers` threads, each with its share of the cores.
+
+A batch of chat is many small sub-batches (model/buckets.py). Their matrices are small, so two
+forward passes running side by side on one core each keep the cores busier than one pass split
+over both cores (measured in `bench --compare`: model/README.md). A batch that is one sub-batch
+(quiet chat) runs in the caller's thread with every core.
+
+torch's intra-op thread count is per thread under OpenMP, and a new thread starts from the last
+value anyone set, so each pool thread sets its own count and the caller's is set before each
+pass: several scorers in one process (`bench --compare`) each keep their own setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import torch
+
+from model.errors import ModelLoadError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# torch's default (the physical cores), read before any scorer changes it.
+CPU_THREADS = torch.get_num_threads()
+
+
+def resolve_workers(workers: int, threads: int, *, cpu_torch: bool) -> tuple[int, int]:
+    """(side-by-side forward passes, torch threads each). `workers` 0 is auto: 2 on a CPU with
+    2 or more threads for torch, else 1; `threads` 0 is torch's default. CUDA and ONNX Runtime
+    (which has its own thread pool) run one pass at a time."""
+    if workers < 0:
+        raise ModelLoadError(f"model.workers must be 0 (auto) or more, not {workers}")
+    total = threads or CPU_THREADS
+    if not cpu_torch:
+        return 1, total
+    if workers == 0:
+        workers = 2 if total >= 2 else 1
+    return workers, max(1, total // workers)
+
+
+class ForwardPool:
+    """Runs a function over sub-batches, side by side where there are several."""
+
+    def __init__(self, workers: int, threads: int, total_threads: int) -> None:
+        self.workers, self.threads, self.total_threads = workers, threads, total_threads
+        self._executor: ThreadPoolExecutor | None = None
+        if workers > 1:
+            self._executor = ThreadPoolExecutor(workers, thread_name_prefix="forward",
+                                                initializer=torch.set_num_threads, initargs=(threads,))
+
+    def map(self, run: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+        """`run` over `chunks`, results in order. `run` must be thread-safe."""
+        if self._executor is None or len(chunks) < 2:
+            if torch.get_num_threads() != self.total_threads:
+                torch.set_num_threads(self.total_threads)
+            return [run(chunk) for chunk in chunks]
+        return list(self._executor.map(run, chunks))
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
