@@ -27,7 +27,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a directory for the report")
-    scorer = Scorer.from_settings(config.model, path=args.model, bulk=True)
+    scorer = Scorer.from_settings(config.model, path=args.model)
     analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat_filter(),
                                    bucket_s=args.bucket, top=args.top, stream=sys.stderr))
     try:

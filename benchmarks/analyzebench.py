@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> dict:
         log = read_chat_log(log_path)
         timings["read"] = time.perf_counter() - started
         step = time.perf_counter()
-        scorer = Scorer.load(args.model, precision=args.precision, bulk=True)
+        scorer = Scorer.load(args.model, precision=args.precision, workers=0)
         timings["load_model"] = time.perf_counter() - step
         analysis = asyncio.run(analyze(log, scorer, mood=MoodConfig(), chat=ChatConfig()))
         write_report(analysis, Path(tmp) / "out")

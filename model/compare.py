@@ -30,26 +30,34 @@ TARGETS = {"speedup": 2.0, "p99_ms": 30.0, "agreement": 0.99, "f1_delta": 0.005}
 
 @dataclass(frozen=True)
 class ScoringPath:
-    """One way of running the same checkpoint: backend, number format, shape buckets."""
+    """One way of running the same checkpoint: backend, number format, shape buckets, how many
+    forward passes run side by side (model/parallel.py), and whether bf16 runs a frozen graph
+    (model/traced.py)."""
 
     name: str
     backend: str
     precision: str
     bucketed: bool
+    workers: int = 1
+    traced: bool = False
 
 
-BASELINE = ScoringPath("fp32 torch (today)", "torch", "fp32", bucketed=False)
+BASELINE = ScoringPath("fp32 torch (old default)", "torch", "fp32", bucketed=False)
 CANDIDATES = (
-    ScoringPath("fp32 torch, buckets", "torch", "fp32", bucketed=True),
+    ScoringPath("fp32 torch, buckets, x2", "torch", "fp32", bucketed=True, workers=2),
     ScoringPath("bf16 torch, buckets", "torch", "bf16", bucketed=True),
+    ScoringPath("bf16 torch, buckets, x2", "torch", "bf16", bucketed=True, workers=2),
+    ScoringPath("bf16 traced, buckets, x2", "torch", "bf16", bucketed=True, workers=2, traced=True),
     ScoringPath("fp32 onnx, buckets", "onnx", "fp32", bucketed=True),
 )
 
 
 def load(model: str, path: ScoringPath, threads: int) -> Scorer:
     scorer = Scorer.load(model, device="cpu", quantize="off", precision=path.precision,
-                         backend=path.backend, threads=threads)
+                         backend=path.backend, threads=threads, workers=path.workers)
     scorer.bucketed = path.bucketed
+    if not path.traced:
+        scorer.traced = None
     return scorer
 
 
@@ -82,6 +90,8 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
         predicted[path.name] = {split: labels_of(scorer, split_texts)
                                 for split, (split_texts, _) in splits.items()}
         results[path.name] = {"backend": path.backend, "precision": path.precision, "buckets": path.bucketed,
+                              "workers": scorer.pool.workers,
+                              "traced": scorer.traced is not None,
                               "batched_msgs_per_s": round(statistics.fmean(speeds[path.name]), 1),
                               "rounds_msgs_per_s": [round(s, 1) for s in speeds[path.name]],
                               f"latency_at_{RATE:g}": latency}
@@ -98,6 +108,8 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
             entry[f"{split}_same_labels"] = round(same / len(splits[split][1]), 4)
             entry[f"{split}_f1_delta"] = round(entry[f"{split}_macro_f1"] - base[f"{split}_macro_f1"], 4)
         entry["meets_targets"] = meets(entry, list(splits))
+    for scorer in scorers.values():
+        scorer.close()
     del scorers
     gc.collect()
     return {"paths": results, "messages": len(texts), "rate": RATE, "rounds": rounds,
@@ -119,11 +131,11 @@ def format_compare(result: dict[str, Any]) -> str:
              f"native bf16: {'yes' if m['native_bf16'] else 'no'} | torch {m['torch']}",
              f"model: {result['model']}; {result['messages']} messages, "
              f"{result['rounds']} interleaved rounds",
-             f"{'path':<22}{'msg/s':>8}{'x':>6}{'p50':>7}{'p99':>7}{'dev same':>10}{'dev F1':>8}{'Δ':>8}"
+             f"{'path':<26}{'msg/s':>8}{'x':>6}{'p50':>7}{'p99':>7}{'dev same':>10}{'dev F1':>8}{'Δ':>8}"
              f"{'test F1':>9}{'Δ':>8}  verdict"]
     for name, e in result["paths"].items():
         lat = e[f"latency_at_{result['rate']:g}"]
-        lines.append(f"{name:<22}{e['batched_msgs_per_s']:>8.0f}{e['speedup']:>6.2f}{lat['p50']:>7.1f}"
+        lines.append(f"{name:<26}{e['batched_msgs_per_s']:>8.0f}{e['speedup']:>6.2f}{lat['p50']:>7.1f}"
                      f"{lat['p99']:>7.1f}{e['dev_same_labels']:>10.1%}{e['dev_macro_f1']:>8.3f}"
                      f"{e['dev_f1_delta']:>+8.3f}{e['test_macro_f1']:>9.3f}{e['test_f1_delta']:>+8.3f}  "
                      f"{'meets' if e['meets_targets'] else '-'}")

@@ -38,13 +38,14 @@ def native_bf16() -> bool:
         return False
 
 
-def resolve_precision(precision: str, device: torch.device, quantized: bool, bulk: bool = False) -> str:
+def resolve_precision(precision: str, device: torch.device, quantized: bool,
+                      torch_backend: bool = True) -> str:
     """What the forward pass computes in: int8, fp32, bf16 or fp16.
 
-    CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights for bulk scoring (`analyze`)
-    on CPUs that compute bf16 natively: faster for `analyze` at the same accuracy (figures:
-    model/README.md). Live chat stays fp32: with bf16 the bot's memory kept growing under load
-    (many distinct small batch shapes), and emulated bf16 is slower than fp32 anyway.
+    CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights where the CPU computes bf16
+    natively and torch runs the model (ONNX Runtime runs fp32): faster for live chat and
+    `analyze` with the same labels, its memory bounded by the shape buckets (figures:
+    model/README.md). Emulated bf16 is slower than fp32, so other CPUs stay fp32.
     """
     if quantized:
         return "int8"
@@ -52,7 +53,7 @@ def resolve_precision(precision: str, device: torch.device, quantized: bool, bul
         return precision
     if device.type == "cuda":
         return "fp16"
-    return "bf16" if bulk and device.type == "cpu" and native_bf16() else "fp32"
+    return "bf16" if torch_backend and device.type == "cpu" and native_bf16() else "fp32"
 
 
 def quantizable_layers(model: torch.nn.Module) -> set[str]:

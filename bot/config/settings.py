@@ -47,6 +47,7 @@ class ModelConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     max_length: int = _opt(64, lo=8, hi=512)
     threads: int = _opt(0, lo=0, hi=256)
+    workers: int = _opt(0, lo=0, hi=64)
     max_batch: int = _opt(256, lo=1, hi=4096)
     max_wait_ms: float = _opt(5.0, lo=0, hi=10_000)
     queue_size: int = _opt(4096, lo=1, hi=1_000_000)

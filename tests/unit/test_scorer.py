@@ -76,16 +76,16 @@ def test_quantized_model_scores_close_to_float(tiny_model_dir, corpus_lines):
     assert sum(a.label == b.label for a, b in zip(q, p, strict=True)) >= 30
 
 
-def test_precision_auto_is_fp16_on_cuda_and_bf16_only_for_bulk_scoring_on_cpus_that_compute_it(monkeypatch):
+def test_precision_auto_is_fp16_on_cuda_and_bf16_on_cpus_that_compute_it(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert resolve_precision("auto", cuda, quantized=False) == "fp16"
     assert resolve_precision("fp32", cuda, quantized=False) == "fp32"
     monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
-    assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "bf16"
-    assert resolve_precision("auto", cpu, quantized=False) == "fp32"  # live chat: small batches are faster in fp32
-    assert resolve_precision("auto", cpu, quantized=True, bulk=True) == "int8"  # an int8 model stays int8
+    assert resolve_precision("auto", cpu, quantized=False) == "bf16"  # live chat and analyze alike
+    assert resolve_precision("auto", cpu, quantized=False, torch_backend=False) == "fp32"  # ONNX Runtime
+    assert resolve_precision("auto", cpu, quantized=True) == "int8"  # an int8 model stays int8
     monkeypatch.setattr(precision_module, "native_bf16", lambda: False)
-    assert resolve_precision("auto", cpu, quantized=False, bulk=True) == "fp32"  # emulated bf16 is slower
+    assert resolve_precision("auto", cpu, quantized=False) == "fp32"  # emulated bf16 is slower
     assert resolve_precision("bf16", cpu, quantized=False) == "bf16"  # asked for explicitly
 
 
