@@ -44,12 +44,13 @@ def resolve_workers(workers: int, threads: int, *, cpu_torch: bool) -> tuple[int
 class ForwardPool:
     """Runs a function over sub-batches, side by side where there are several."""
 
-    def __init__(self, workers: int, threads: int, total_threads: int) -> None:
-        self.workers, self.threads, self.total_threads = workers, threads, total_threads
+    def __init__(self, total_threads: int, workers: int = 1, threads_each: int = 1) -> None:
+        """One pass at a time uses `total_threads`; `workers` > 1 side by side use `threads_each`."""
+        self.workers, self.total_threads = workers, total_threads
         self._executor: ThreadPoolExecutor | None = None
         if workers > 1:
             self._executor = ThreadPoolExecutor(workers, thread_name_prefix="forward",
-                                                initializer=torch.set_num_threads, initargs=(threads,))
+                                                initializer=torch.set_num_threads, initargs=(threads_each,))
 
     def map(self, run: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
         """`run` over `chunks`, results in order. `run` must be thread-safe."""

@@ -94,7 +94,7 @@ class Scorer:
         self._indices = label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._widths = width_buckets(max_length)
-        self.pool = ForwardPool(1, CPU_THREADS, CPU_THREADS)  # Scorer.load sets model.workers
+        self.pool = ForwardPool(CPU_THREADS)  # one pass at a time; Scorer.load sets model.workers
         self.traced: Any = None  # a frozen graph of the forward pass (bf16 on CPU: model/traced.py)
 
     @property
@@ -183,14 +183,13 @@ class Scorer:
             from model.traced import trace_forward
 
             scorer.traced = trace_forward(scorer.model, N_FEATURES if lexicon is not None else None)
-        count, each = resolve_workers(workers, threads, cpu_torch=torch_device.type == "cpu"
-                                      and scorer.backend == "torch")
-        scorer.pool = ForwardPool(count, each, threads or CPU_THREADS)
+        cpu_torch = torch_device.type == "cpu" and scorer.backend == "torch"
+        scorer.pool = ForwardPool(threads or CPU_THREADS,
+                                  *resolve_workers(workers, threads, cpu_torch=cpu_torch))
         return scorer
 
     @classmethod
-    def from_settings(cls, settings: ModelSettings, *, path: str | Path | None = None,
-                      ) -> Scorer:
+    def from_settings(cls, settings: ModelSettings, *, path: str | Path | None = None) -> Scorer:
         """The one loader behind every command: config.yaml's `model` settings, with `path`
         (a --model option) taking the place of `settings.path` when given."""
         scorer = cls.load(path or settings.path, device=settings.device, quantize=settings.quantize,
@@ -231,7 +230,7 @@ class Scorer:
     def close(self) -> None:
         """Stop the side-by-side forward threads (if any); predict runs in the caller after."""
         self.pool.close()
-        self.pool = ForwardPool(1, self.pool.total_threads, self.pool.total_threads)
+        self.pool = ForwardPool(self.pool.total_threads)
 
     @torch.inference_mode()  # thread-local: a forward thread needs its own
     def _forward(self, rows: list[list[int]], features: list[list[float]] | None = None) -> np.ndarray:

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 class _Logits(torch.nn.Module):
     """The classifier's logits from positional tensors (what torch.jit.trace records)."""
 
-    def __init__(self, model: Any, features: int | None) -> None:
+    def __init__(self, model: Any) -> None:
         super().__init__()
-        self.model, self.features = model, features
+        self.model = model
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 lexicon_features: torch.Tensor | None = None) -> torch.Tensor:
@@ -47,7 +47,7 @@ def trace_forward(model: Any, features: int | None) -> Any | None:
         with torch.inference_mode(), warnings.catch_warnings():
             # TracerWarnings name Python branches on shapes; the test checks every bucket shape.
             warnings.simplefilter("ignore")
-            traced = torch.jit.trace(_Logits(model, features).eval(), example, check_trace=False,
+            traced = torch.jit.trace(_Logits(model).eval(), example, check_trace=False,
                                      strict=False)
             return torch.jit.freeze(traced)
     except Exception as exc:  # any Hugging Face architecture may be loaded; eager still works
