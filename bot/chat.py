@@ -42,6 +42,12 @@ class ResilientChat(Chat):
         self.last_parsed = time.monotonic()
         return parsed
 
+    def socket_alive(self) -> bool:
+        """Whether twitchAPI's socket thread still runs. Once it has died (Twitch could not be
+        reached), `stop()` would wait forever for that thread's loop."""
+        thread = getattr(self, "_Chat__socket_thread", None)
+        return thread is not None and thread.is_alive()
+
 
 @dataclass(frozen=True, slots=True)
 class ChatLine:

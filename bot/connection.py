@@ -75,6 +75,8 @@ class ChatConnection:
         if chat is None:
             return
         self._bad_lines_before += chat.bad_lines
+        if not chat.socket_alive():  # nothing left to stop, and stop() would wait in vain
+            return
         try:
             await _in_daemon_thread(chat.stop, STOP_TIMEOUT_S)
         except Exception as exc:  # a chat that died on its own may not stop cleanly, or at all
