@@ -2,7 +2,9 @@
 
 `ChatEncoder.encode(texts)` normalises each message (`model/text.py`), tokenises it, and, for a
 checkpoint trained with lexicon features, computes them from the normalised text with the
-lexicon in force (the checkpoint's own, merged with a streamer's `model.emotes`). Training
+lexicon in force (the checkpoint's own, merged with a streamer's `model.emotes`). A checkpoint
+whose tokenizer has emote tokens of its own (`training/vocab.py`) reads a channel emote by its
+word part: `abcHype` reaches the model as the token `Hype`, the same for every channel. Training
 (`training/sentiment.py`) and the runtime `Scorer` both call it, so `abcHype abcHype` reaches the
 model as the same ids and features in both.
 """
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.lexicon import Lexicon
+from model.lexicon import Lexicon, channel_emote_part
 from model.text import normalize
 
 
@@ -30,15 +32,33 @@ class ChatEncoder:
 
     def __init__(self, tokenizer: Any, max_length: int, lexicon: Lexicon | None = None) -> None:
         self.tokenizer, self.max_length, self.lexicon = tokenizer, max_length, lexicon
+        # Tokens added to the checkpoint's vocabulary (emotes, emoji, channel-emote word parts).
+        self.emote_words = frozenset(tokenizer.get_added_vocab()) - set(tokenizer.all_special_tokens)
+
+    def model_text(self, normalized: str) -> str:
+        """What the tokenizer reads of a normalised message: each channel emote whose word part
+        is one of the checkpoint's emote tokens replaced by that part (`abcHype` -> `Hype`)."""
+        if not self.emote_words:
+            return normalized
+        return " ".join(channel_word(word, self.emote_words) for word in normalized.split(" "))
 
     def encode(self, texts: Sequence[str], lexicons: Sequence[Lexicon | None] | None = None) -> Encoded:
         """`lexicons[i]`, where given and not None, replaces the encoder's lexicon for text i
         (a channel with its own emotes)."""
         normalized = [normalize(t) for t in texts]
-        ids = self.tokenizer(normalized, truncation=True, max_length=self.max_length)["input_ids"]
+        ids = self.tokenizer([self.model_text(t) for t in normalized], truncation=True,
+                             max_length=self.max_length)["input_ids"]
         if self.lexicon is None:
             return Encoded(ids, None)
         chosen = lexicons or [None] * len(normalized)
         features = [(own or self.lexicon).features(text)
                     for text, own in zip(normalized, chosen, strict=True)]
         return Encoded(ids, features)
+
+
+def channel_word(word: str, emote_words: frozenset[str]) -> str:
+    """`abcHype` -> `Hype` when `Hype` is an emote token; any other word unchanged."""
+    if word in emote_words:
+        return word
+    part = channel_emote_part(word)
+    return part if part is not None and part in emote_words else word

@@ -50,6 +50,8 @@ class SentimentArgs:
     weak_limit: int = _arg(1000, "most lexicon-labeled corpus messages to add (0: none)")
     lexicon_features: bool = _arg(True, "lexicon features in the classification head (model/fusion.py)")
     head_learning_rate: float = _arg(1e-2, "learning rate of the lexicon head, which starts at zero")
+    emote_tokens: bool = _arg(False, "give each emote, emoji, emoticon and channel-emote word part of the "
+                                     "lexicon its own token, started from its meaning (training/vocab.py)")
     emote_swaps: int = _arg(3, "emote-swapped copies of each training message with an emote (0: none)")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
 

@@ -32,6 +32,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "swaps": {"lexicon_features": False, "emote_swaps": 3},
     "features": {"lexicon_features": True, "emote_swaps": 0},
     "features+swaps": {"lexicon_features": True, "emote_swaps": 3},
+    "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
+    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},
 }
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))

@@ -35,6 +35,7 @@ from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
 from training.report import write_json
 from training.subsets import read_lexicon_kinds
+from training.vocab import add_emote_tokens
 from training.weak import corpus_examples, read_lexicon, token_examples
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,12 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         if not data.split(needed)[0]:
             raise DataError(f"{args.data}: no rows in the {needed!r} split (column {args.split_col!r})")
     tokenizer, model = load_classifier(args)
+    added_tokens = 0
+    if args.emote_tokens:
+        if args.lexicon is None:
+            raise DataError("emote tokens need a lexicon (--lexicon)")
+        added_tokens = add_emote_tokens(tokenizer, model, args.lexicon)
+        log.info("sentiment: %d emote tokens added to the tokenizer", added_tokens)
     lexicon = None
     if args.lexicon_features:
         if args.lexicon is None:
@@ -213,6 +220,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         "base": args.base,
         "data": {"path": str(args.data), "sha256": file_sha256(args.data), "splits": data.sizes(),
                  "training_examples": sources},
+        "emote_tokens_added": added_tokens,
         "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
         "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
                             if k not in ("data", "out")},

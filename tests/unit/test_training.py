@@ -181,7 +181,7 @@ def test_portable_reports_keep_file_names_and_drop_machine_paths():
 
 @pytest.fixture(scope="module")
 def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
-    """A tiny classifier trained with lexicon features, lexicon tokens and emote swaps."""
+    """A tiny classifier trained with lexicon features, lexicon tokens, emote tokens and emote swaps."""
     corpus, labeled = tiny_slice
     root = tmp_path_factory.mktemp("lexicon-model")
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=root / "mlm", steps=2, batch_size=8,
@@ -191,7 +191,7 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     report = train_sentiment(SentimentArgs(
         base=str(root / "mlm"), data=labeled, out=root / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         lexicon=shared_data_dir() / "emote_lexicon.csv", lexicon_tokens=True, lexicon_features=True,
-        emote_swaps=2))
+        emote_tokens=True, emote_swaps=2))
     return root / "clf", report
 
 
@@ -227,9 +227,38 @@ def test_channel_emotes_reach_the_model_identically_in_training_and_scoring(lexi
     training_item = EncodedSet(encoder, ["abcHype abcHype"], [2])[0]
     runtime = Scorer.load(clf_dir, quantize="off").encoder.encode(["abcHype abcHype"])
     assert training_item["input_ids"] == runtime.input_ids[0]
+    hype = encoder.tokenizer.convert_tokens_to_ids("Hype")  # an emote token: the word part, once per emote
+    assert training_item["input_ids"].count(hype) == 2
     assert runtime.features is not None
     assert training_item["lexicon_features"] == runtime.features[0]
     assert runtime.features[0][0] == 1.0 and runtime.features[0][1] > 0.4  # `Hype` is known and positive
+
+
+def test_emote_tokens_are_one_token_each_and_start_from_their_meaning(lexicon_model):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from training.vocab import add_emote_tokens, read_emote_tokens
+
+    base = lexicon_model[0].parent / "mlm"
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
+    lexicon = shared_data_dir() / "emote_lexicon.csv"
+    meaning = {row.token: row.meaning for row in read_emote_tokens(lexicon)}
+    assert "Hype" in meaning and "kekw" not in meaning and "cooked" not in meaning  # slang keeps its pieces
+    before = model.get_input_embeddings().weight.detach().clone()
+    own = tokenizer("😭", add_special_tokens=False)["input_ids"]
+    pieces = tokenizer(meaning["😭"], add_special_tokens=False)["input_ids"]
+    added = add_emote_tokens(tokenizer, model, lexicon)
+    assert added == len(meaning)  # the byte-level vocabulary holds none of them as one token
+    assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
+    for text, token in (("lol 😭😭", "😭"), ("widepeepoSad", "widepeepoSad"), ("so :) ok", ":)")):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert tokenizer.convert_tokens_to_ids(token) in ids, text
+    assert tokenizer("Hyped", add_special_tokens=False)["input_ids"] == [tokenizer.convert_tokens_to_ids("Hyped")]
+    assert tokenizer.convert_tokens_to_ids("Hype") not in tokenizer("Hyperion", add_special_tokens=False)["input_ids"]
+    expected = torch.stack([before[own].mean(0), before[pieces].mean(0)]).mean(0)
+    assert torch.allclose(model.get_input_embeddings().weight[tokenizer.convert_tokens_to_ids("😭")], expected)
 
 
 def test_a_lexicon_model_without_its_head_or_lexicon_names_the_missing_file(lexicon_model, tmp_path):
