@@ -2,8 +2,10 @@
 
 A batch of chat is many small sub-batches (model/buckets.py). Their matrices are small, so two
 forward passes running side by side on one core each keep the cores busier than one pass split
-over both cores (measured in `bench --compare`: model/README.md). A batch that is one sub-batch
-(quiet chat) runs in the caller's thread with every core.
+over both cores (measured in `bench --compare`: model/README.md). With more than one worker,
+every pass runs on a pool thread, also a batch that is one sub-batch: the scoring service keeps
+that many batches in flight (model/service.py), so the small passes of steady chat run side by
+side too. With one worker, passes run in the caller's thread with every core.
 
 torch's intra-op thread count is per thread under OpenMP, and a new thread starts from the last
 value anyone set, so each pool thread sets its own count and the caller's is set before each
@@ -54,7 +56,7 @@ class ForwardPool:
 
     def map(self, run: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
         """`run` over `chunks`, results in order. `run` must be thread-safe."""
-        if self._executor is None or len(chunks) < 2:
+        if self._executor is None:
             if torch.get_num_threads() != self.total_threads:
                 torch.set_num_threads(self.total_threads)
             return [run(chunk) for chunk in chunks]

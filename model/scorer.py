@@ -98,6 +98,11 @@ class Scorer:
         self.traced: Any = None  # a frozen graph of the forward pass (bf16 on CPU: model/traced.py)
 
     @property
+    def concurrency(self) -> int:
+        """Batches worth running at once: one per side-by-side forward pass (ScoringService)."""
+        return self.pool.workers
+
+    @property
     def reads_lexicon(self) -> bool:
         """Whether the model reads lexicon features (and so a streamer's emotes count)."""
         return self.encoder.lexicon is not None

@@ -2,9 +2,12 @@
 
 `await service.score(text)` queues the text; a worker task gathers queued requests until
 `max_batch` of them are waiting or the oldest has waited `max_wait_ms`, then runs one
-`predict` call for all of them in a dedicated worker thread, so the event loop never blocks.
+`predict` call for all of them in a worker thread, so the event loop never blocks. A scorer that
+runs forward passes side by side (`Scorer.concurrency`, model/parallel.py) gets that many batches
+in flight at once: under steady chat each batch is one small pass, and one batch at a time would
+leave the other core idle while texts queue behind it.
 
-Overload policy (the queue holds at most `queue_size` waiting texts, plus one batch in flight):
+Overload policy (the queue holds at most `queue_size` waiting texts, plus the batches in flight):
 - `reject`: `score()` raises `Overloaded` at once when the queue is full. Memory stays bounded
   and the caller decides (the bot counts the message as dropped rather than falling behind).
 - `wait`: `score()` waits for room. Nothing is dropped; the caller's own concurrency bounds
@@ -40,6 +43,11 @@ class Predictor(Protocol):
     def predict(self, texts: Sequence[str]) -> list[Score]: ...
 
 
+def scorer_concurrency(scorer: object) -> int:
+    """How many `predict` calls the scorer runs at once to advantage (1 unless it says)."""
+    return max(1, int(getattr(scorer, "concurrency", 1)))
+
+
 class ChannelPredictor(Protocol):
     """A predictor that reads each text with its channel's own emotes (Scorer.use_emotes)."""
 
@@ -72,10 +80,11 @@ class ScoringService:
     def __init__(self, scorer: Predictor | ChannelPredictor, *, max_batch: int, max_wait_ms: float,
                  queue_size: int, overload: Literal["reject", "wait"],
                  on_batch: Callable[[int, Sequence[float]], None] | None = None,
-                 by_channel: bool = False) -> None:
+                 by_channel: bool = False, concurrency: int | None = None) -> None:
         """`on_batch(size, latencies)`: after each batch, its size and each text's seconds from
         `score()` to its result (for metrics). `by_channel`: the scorer is a ChannelPredictor
-        with emotes of its own for some channels; each text is scored with its channel's."""
+        with emotes of its own for some channels; each text is scored with its channel's.
+        `concurrency`: batches in flight at once (default: what the scorer says it runs)."""
         if max_batch < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("max_batch and queue_size must be >= 1 and max_wait_ms >= 0")
         if overload not in ("reject", "wait"):
@@ -89,7 +98,11 @@ class ScoringService:
         # Events bind to the running loop on first use, not here.
         self._arrived, self._room = asyncio.Event(), asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")  # no thread yet
+        self.concurrency = scorer_concurrency(scorer) if concurrency is None else concurrency
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self._executor = ThreadPoolExecutor(max_workers=self.concurrency,  # threads start on first use
+                                            thread_name_prefix="scoring")
         self._closing = False
         self.stats = ServiceStats()
 
@@ -122,7 +135,7 @@ class ScoringService:
 
     @property
     def queued(self) -> int:
-        """Texts waiting for a batch (not counting the batch in flight)."""
+        """Texts waiting for a batch (not counting the batches in flight)."""
         return len(self._pending)
 
     async def score(self, text: str, channel: str | None = None) -> Score:
@@ -154,13 +167,25 @@ class ScoringService:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        free = asyncio.Semaphore(self.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            free.release()
+
         while True:
+            await free.acquire()  # while every slot is busy, texts gather into the next batch
             batch = await self._next_batch(loop.time)
             if not batch:
+                free.release()
                 if self._closing:
+                    await asyncio.gather(*in_flight)
                     return
                 continue
-            await self._score_batch(loop, batch)
+            task = asyncio.create_task(self._score_batch(loop, batch))
+            in_flight.add(task)
+            task.add_done_callback(finished)
 
     async def _next_batch(self, now: Callable[[], float]) -> list[_Request]:
         while not self._pending:

@@ -228,3 +228,59 @@ async def test_a_channel_aware_scorer_gets_each_texts_channel():
     async with service(predictor, by_channel=True) as svc:
         await asyncio.gather(svc.score("msg 1", "one"), svc.score("msg 2", "two"), svc.score("msg 3"))
     assert sorted(predictor.channels, key=str) == sorted(["one", "two", None], key=str)
+
+
+class TwoAtOnce(FakePredictor):
+    """Says it runs two batches at once (like a Scorer with two forward workers); counts how
+    many of its predict calls overlap."""
+
+    concurrency = 2
+
+    def __init__(self) -> None:
+        super().__init__(hold=True)
+        self._lock = threading.Lock()
+        self.running = self.most_running = 0
+
+    def predict(self, texts):
+        with self._lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            return super().predict(texts)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+async def test_a_scorer_with_two_workers_gets_two_batches_in_flight_and_nothing_is_lost():
+    predictor = TwoAtOnce()
+    svc = service(predictor, max_batch=4)
+    assert svc.concurrency == 2 and service(FakePredictor()).concurrency == 1
+    await svc.start()
+    first = [asyncio.create_task(svc.score(f"msg {i}")) for i in range(4)]
+    await wait_until(lambda: predictor.running == 1)
+    second = [asyncio.create_task(svc.score(f"msg {i}")) for i in range(4, 8)]
+    await wait_until(lambda: predictor.running == 2)  # the second batch did not wait for the first
+    third = [asyncio.create_task(svc.score(f"msg {i}")) for i in range(8, 40)]
+    await asyncio.sleep(0.02)
+    assert predictor.running == 2 and svc.queued == 32  # both slots busy: the rest gathers
+    predictor.gate.set()
+    closing = asyncio.create_task(svc.close())
+    results = await asyncio.gather(*first, *second, *third)
+    await closing
+    assert [round(r.positive * 10_000) for r in results] == list(range(40))
+    assert predictor.most_running == 2 and sum(map(len, predictor.batches)) == 40
+
+
+async def test_concurrency_one_keeps_one_batch_in_flight():
+    predictor = TwoAtOnce()
+    svc = service(predictor, max_batch=4, concurrency=1)
+    await svc.start()
+    tasks = [asyncio.create_task(svc.score(f"msg {i}")) for i in range(12)]
+    await wait_until(lambda: predictor.running == 1)
+    await asyncio.sleep(0.02)
+    assert predictor.running == 1
+    predictor.gate.set()
+    await asyncio.gather(*tasks)
+    await svc.close()
+    assert predictor.most_running == 1
