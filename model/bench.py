@@ -60,10 +60,11 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 async def throughput(scorer: Scorer, texts: Sequence[str], *, max_batch: int,
-                     max_wait_ms: float) -> float:
-    """Messages per second with every text submitted at once."""
+                     max_wait_ms: float, in_flight: int | None = None) -> float:
+    """Messages per second with every text submitted at once (`in_flight`: batches at once,
+    default the scorer's)."""
     async with ScoringService(scorer, max_batch=max_batch, max_wait_ms=max_wait_ms,
-                              queue_size=len(texts), overload="wait") as service:
+                              queue_size=len(texts), overload="wait", concurrency=in_flight) as service:
         start = time.perf_counter()
         await service.score_many(texts)
         return len(texts) / (time.perf_counter() - start)

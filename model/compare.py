@@ -31,8 +31,9 @@ TARGETS = {"speedup": 2.0, "p99_ms": 30.0, "agreement": 0.99, "f1_delta": 0.005}
 @dataclass(frozen=True)
 class ScoringPath:
     """One way of running the same checkpoint: backend, number format, shape buckets, how many
-    forward passes run side by side (model/parallel.py), and whether bf16 runs a frozen graph
-    (model/traced.py)."""
+    forward passes run side by side (model/parallel.py), whether bf16 runs a frozen graph
+    (model/traced.py), and how many batches the scoring service keeps in flight (None: one per
+    forward pass, the default)."""
 
     name: str
     backend: str
@@ -40,6 +41,7 @@ class ScoringPath:
     bucketed: bool
     workers: int = 1
     traced: bool = False
+    in_flight: int | None = None
 
 
 BASELINE = ScoringPath("fp32 torch (old default)", "torch", "fp32", bucketed=False)
@@ -47,6 +49,8 @@ CANDIDATES = (
     ScoringPath("fp32 torch, buckets, x2", "torch", "fp32", bucketed=True, workers=2),
     ScoringPath("bf16 torch, buckets", "torch", "bf16", bucketed=True),
     ScoringPath("bf16 torch, buckets, x2", "torch", "bf16", bucketed=True, workers=2),
+    ScoringPath("bf16 traced, x2, 1 batch", "torch", "bf16", bucketed=True, workers=2, traced=True,
+                in_flight=1),
     ScoringPath("bf16 traced, buckets, x2", "torch", "bf16", bucketed=True, workers=2, traced=True),
     ScoringPath("fp32 onnx, buckets", "onnx", "fp32", bucketed=True),
 )
@@ -79,18 +83,19 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
     for _ in range(rounds):
         for path in paths:
             speeds[path.name].append(await throughput(scorers[path.name], texts, max_batch=max_batch,
-                                                      max_wait_ms=max_wait_ms))
+                                                      max_wait_ms=max_wait_ms, in_flight=path.in_flight))
     results: dict[str, Any] = {}
     predicted: dict[str, dict[str, list[int]]] = {}
     for path in paths:
         scorer = scorers[path.name]
         async with ScoringService(scorer, max_batch=max_batch, max_wait_ms=max_wait_ms,
-                                  queue_size=4096, overload="reject") as service:
+                                  queue_size=4096, overload="reject", concurrency=path.in_flight) as service:
             latency = await open_loop_latency(service, texts, RATE, seconds, random.Random(0))
         predicted[path.name] = {split: labels_of(scorer, split_texts)
                                 for split, (split_texts, _) in splits.items()}
         results[path.name] = {"backend": path.backend, "precision": path.precision, "buckets": path.bucketed,
                               "workers": scorer.pool.workers,
+                              "batches_in_flight": path.in_flight or scorer.concurrency,
                               "traced": scorer.traced is not None,
                               "batched_msgs_per_s": round(statistics.fmean(speeds[path.name]), 1),
                               "rounds_msgs_per_s": [round(s, 1) for s in speeds[path.name]],

@@ -33,6 +33,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "features": {"lexicon_features": True, "emote_swaps": 0},
     "features+swaps": {"lexicon_features": True, "emote_swaps": 3},
     "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
+    "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},
 }
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
