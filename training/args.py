@@ -85,11 +85,17 @@ class MlmArgs:
     warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
+    emote_tokens: bool = field(default=False, metadata={
+        "help": "add the lexicon's emote tokens before MLM, to learn them in context (training/vocab.py)"})
+    lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
+        "help": "emote lexicon for --emote_tokens"})
     # Not an argument: the shape of scratch:roberta (tests set a tiny one).
     scratch: ScratchShape = field(default_factory=ScratchShape, init=False)
 
     def __post_init__(self) -> None:
         self.out, self.corpus = Path(self.out), Path(self.corpus)
+        if self.lexicon is not None:
+            self.lexicon = None if str(self.lexicon) in ("", ".") else Path(self.lexicon)
         if self.learning_rate is None:
             self.learning_rate = MLM_LR[start_kind(self.base)]
 

@@ -2,7 +2,10 @@
 
 Messages are normalised exactly as at scoring time, de-duplicated, tokenised, concatenated and
 cut into fixed-length blocks (run_mlm's `group_texts`), so one step sees many short messages.
-Masking is dynamic (a fresh mask per batch). The held-out masked-LM loss is measured before and
+With `emote_tokens`, the lexicon's emote tokens join the vocabulary first (`training/vocab.py`)
+and each message reaches the tokenizer as it does at scoring time (`ChatEncoder.model_text`:
+a channel emote by its word part), so their embeddings are learned in context. Masking is
+dynamic (a fresh mask per batch). The held-out masked-LM loss is measured before and
 after training on the same blocks with the same masks, so "the loss fell" is a fair comparison.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 
 import torch
 
+from model.encoding import ChatEncoder
 from model.machine import machine_info
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
@@ -26,6 +30,7 @@ from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus
 from training.report import write_json
+from training.vocab import add_emote_tokens
 
 log = logging.getLogger(__name__)
 HELD_OUT_BLOCKS = 200
@@ -123,7 +128,15 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     texts = unique_messages(read_corpus(args.corpus, args.limit))
     tokenizer, model = load_base(args, texts)
-    encoded = tokenizer(texts, truncation=True, max_length=args.block_size)["input_ids"]
+    added_tokens = 0
+    if args.emote_tokens:
+        if args.lexicon is None:
+            raise DataError("emote tokens need a lexicon (--lexicon)")
+        added_tokens = add_emote_tokens(tokenizer, model, args.lexicon)
+        log.info("MLM: %d emote tokens added to the tokenizer", added_tokens)
+    encoder = ChatEncoder(tokenizer, args.block_size)
+    encoded = tokenizer([encoder.model_text(t) for t in texts], truncation=True,
+                        max_length=args.block_size)["input_ids"]
     blocks = group_texts(encoded, args.block_size)
     held_out_count = min(HELD_OUT_BLOCKS, max(1, len(blocks) // 20))
     if len(blocks) <= held_out_count:
@@ -162,6 +175,7 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         "base": args.base,
         "corpus": {"path": str(args.corpus), "sha256": file_sha256(args.corpus),
                    "unique_messages": len(texts), "blocks": len(blocks)},
+        "emote_tokens_added": added_tokens,
         "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out")
                             and (k != "scratch" or args.base == SCRATCH_ROBERTA)},
         "held_out_loss": {"before": loss_before, "after": loss_after},

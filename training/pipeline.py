@@ -45,7 +45,8 @@ def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]
             raise DataError("the MLM stage needs a corpus (--corpus)")
         mlm_out = work / "mlm"
         mlm_report = train_mlm(MlmArgs(base=sentiment.base, corpus=sentiment.corpus, out=mlm_out,
-                                       steps=args.mlm_steps, seed=sentiment.seed))
+                                       steps=args.mlm_steps, seed=sentiment.seed,
+                                       emote_tokens=sentiment.emote_tokens, lexicon=sentiment.lexicon))
         sentiment_base = str(mlm_out)
     sentiment_out = work / "sentiment"
     report = train_sentiment(replace(sentiment, base=sentiment_base, out=sentiment_out))

@@ -261,6 +261,25 @@ def test_emote_tokens_are_one_token_each_and_start_from_their_meaning(lexicon_mo
     assert torch.allclose(model.get_input_embeddings().weight[tokenizer.convert_tokens_to_ids("😭")], expected)
 
 
+def test_mlm_with_emote_tokens_learns_them_and_fine_tuning_keeps_them(tiny_slice, tmp_path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from training.vocab import add_emote_tokens
+
+    corpus, _ = tiny_slice
+    lexicon = shared_data_dir() / "emote_lexicon.csv"
+    mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=tmp_path / "mlm", steps=2, batch_size=8,
+                       block_size=32, learning_rate=1e-3, emote_tokens=True, lexicon=lexicon)
+    mlm_args.scratch = TINY
+    report = train_mlm(mlm_args)
+    assert report["emote_tokens_added"] > 1000
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "mlm")
+    assert tokenizer("KEKW", add_special_tokens=False)["input_ids"] == [tokenizer.convert_tokens_to_ids("KEKW")]
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "mlm", num_labels=3)
+    assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
+    assert add_emote_tokens(tokenizer, model, lexicon) == 0  # the fine-tuning stage adds none twice
+
+
 def test_a_lexicon_model_without_its_head_or_lexicon_names_the_missing_file(lexicon_model, tmp_path):
     import shutil
 
