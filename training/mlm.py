@@ -49,6 +49,27 @@ class BlockDataset(torch.utils.data.Dataset):
         return {"input_ids": self.blocks[i]}
 
 
+class MaskedOnly(torch.nn.Module):
+    """A masked-LM model whose head runs on the masked positions only.
+
+    The head maps each position to the whole vocabulary (31k rows for MiniLM), and on CPU that
+    product costs more than the encoder; the loss reads only the ~15% of positions that are
+    masked. Same loss, same gradients, a fraction of the work. The wrapped model is the one saved."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+        self.head = model.cls if hasattr(model, "cls") else model.lm_head  # BERT / RoBERTa
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, **_: Any) -> dict[str, torch.Tensor]:
+        hidden = self.model.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        assert labels is not None, "MaskedOnly needs labels (the MLM collator's)"
+        chosen = labels != -100
+        logits = self.head(hidden[chosen])
+        return {"loss": torch.nn.functional.cross_entropy(logits, labels[chosen])}
+
+
 def unique_messages(lines: list[str]) -> list[str]:
     """Normalised, non-empty messages, each once, in first-seen order (spam would dominate)."""
     return list(dict.fromkeys(t for t in (normalize(line) for line in lines) if t))
@@ -86,7 +107,7 @@ def masked_lm_loss(model: Any, tokenizer: Any, blocks: list[list[int]], seed: in
     for start in range(0, len(blocks), batch_size):
         batch = collator([{"input_ids": b} for b in blocks[start:start + batch_size]])
         batch = {k: v.to(device) for k, v in batch.items()}
-        total += model(**batch).loss.item()
+        total += MaskedOnly(model)(**batch)["loss"].item()
         batches += 1
     model.train(was_training)
     return total / max(batches, 1)
@@ -160,7 +181,7 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         dataloader_pin_memory=torch.cuda.is_available(),
     )
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=args.mlm_probability)
-    trainer = Trainer(model=model, args=training_args, train_dataset=BlockDataset(train_blocks),
+    trainer = Trainer(model=MaskedOnly(model), args=training_args, train_dataset=BlockDataset(train_blocks),
                       data_collator=collator)
     trainer.train()
     loss_after = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)

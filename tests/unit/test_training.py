@@ -167,6 +167,31 @@ def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
     assert torch.equal(classifier.bert.pooler.dense.weight, base.pooler.dense.weight)
 
 
+def test_the_masked_only_head_gives_the_full_heads_loss_and_gradients():
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, RobertaConfig, RobertaForMaskedLM
+
+    from training.mlm import MaskedOnly
+
+    torch.manual_seed(0)
+    bert = BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                      intermediate_size=32)
+    roberta = RobertaConfig(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=32, pad_token_id=1)
+    for model in (BertForMaskedLM(bert).eval(), RobertaForMaskedLM(roberta).eval()):  # no dropout
+        ids = torch.randint(5, 60, (3, 12))
+        labels = torch.full_like(ids, -100)
+        labels[:, ::4] = ids[:, ::4]
+        full = model(input_ids=ids, labels=labels).loss
+        weight = model.get_input_embeddings().weight
+        assert isinstance(weight, torch.Tensor)
+        (expected,) = torch.autograd.grad(full, weight)
+        masked = MaskedOnly(model)(input_ids=ids, labels=labels)["loss"]
+        (got,) = torch.autograd.grad(masked, weight)
+        assert torch.allclose(full, masked, atol=1e-6)
+        assert torch.allclose(got, expected, atol=1e-6)
+
+
 def test_portable_reports_keep_file_names_and_drop_machine_paths():
     from pathlib import Path
 
