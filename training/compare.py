@@ -36,6 +36,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},
 }
+PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
 
@@ -66,6 +67,20 @@ def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
     return result
 
 
+def probe(model: Path) -> dict[str, int]:
+    """Right answers on the slang/emote probe: all of it, and the emotes no labeled message shows."""
+    from model.scorer import Scorer
+
+    with open(PROBE, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    scorer = Scorer.load(str(model), quantize="off", precision="fp32")
+    predicted = scorer.predict([r["text"] for r in rows])
+    right = [s.label == r["label"] for s, r in zip(predicted, rows, strict=True)]
+    new = [ok for ok, r in zip(right, rows, strict=True) if r["group"] == "unseen_emotes"]
+    return {"probe/all": sum(right), "probe/all/n": len(rows), "probe/unseen_emotes": sum(new),
+            "probe/unseen_emotes/n": len(new)}
+
+
 def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: Any) -> dict[str, Any]:
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
@@ -84,7 +99,21 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
               "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"]}
     result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
+    result.update(probe(args.out))
     return result
+
+
+def probe_kept(runs_file: Path, keep: Path) -> str:
+    """Probe the kept model of every run without probe counts; rewrite the runs file with them."""
+    runs = [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
+    done = []
+    for entry in runs:
+        model = keep / f"{entry['recipe']}-seed{entry['seed']}"
+        if "probe/all" not in entry and model.is_dir():
+            entry.update(probe(model))
+            done.append(f"{model.name}: {entry['probe/all']} ({entry['probe/unseen_emotes']})")
+    runs_file.write_text("".join(json.dumps(entry) + "\n" for entry in runs))
+    return "\n".join(done) or "every run has probe counts, or no kept model"
 
 
 def spread(values: Sequence[float]) -> str:
@@ -94,11 +123,21 @@ def spread(values: Sequence[float]) -> str:
     return f"{mean:.3f} ± {statistics.stdev(values):.3f}"
 
 
+def probe_cell(runs: list[dict[str, Any]]) -> str:
+    """Right answers per seed, the new emote sentences in brackets: `56, 58 (16, 17)` of 62 (20)."""
+    probed = [r for r in runs if "probe/all" in r]
+    if not probed:
+        return "-"
+    every = ", ".join(str(r["probe/all"]) for r in probed)
+    new = ", ".join(str(r["probe/unseen_emotes"]) for r in probed)
+    return f"{every} ({new}) of {probed[0]['probe/all/n']} ({probed[0]['probe/unseen_emotes/n']})"
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     """Markdown: mean ± sample standard deviation over seeds, per recipe and column."""
     if not runs:
         raise UsageError("no runs to tabulate")
-    header = ["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
+    header = ["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS] + ["probe (new ones)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for recipe in RECIPES:
         chosen = [r for r in runs if r["recipe"] == recipe]
@@ -108,10 +147,11 @@ def table(runs: list[dict[str, Any]]) -> str:
         for split, name in COLUMNS:
             values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
             cells.append(spread(values) if values else "-")
+        cells.append(probe_cell(chosen))
         lines.append("| " + " | ".join(cells) + " |")
     lexicon_cells = ["lexicon only", "-"] + [
         f"{runs[0][f'{split}/{name}/lexicon']:.3f}" if runs[0].get(f"{split}/{name}/lexicon") is not None
-        else "-" for split, name in COLUMNS]
+        else "-" for split, name in COLUMNS] + ["-"]
     lines.append("| " + " | ".join(lexicon_cells) + " |")
     return "\n".join(lines)
 
@@ -127,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="most epochs, for every recipe (default: SentimentArgs)")
     parser.add_argument("--patience", type=int, help="early-stopping patience, for every recipe")
     parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
+    parser.add_argument("--probe", type=Path, metavar="KEEP",
+                        help="add the probe's counts from KEEP's models to runs that lack them")
     args = parser.parse_args(argv)
+    if args.probe:
+        print(probe_kept(args.runs, args.probe))
+        return 0
     if args.table:
         runs = [json.loads(line) for line in args.runs.read_text().splitlines() if line.strip()]
         print(table(runs))

@@ -1,0 +1,40 @@
+"""The comparison table of training/README.md: mean ± spread per recipe, the probe per seed."""
+
+from __future__ import annotations
+
+import json
+
+from training.compare import main, table
+
+
+def run(recipe: str, seed: int, dev: float, probe: int | None = None) -> dict:
+    entry = {"recipe": recipe, "seed": seed, "dev/all": dev, "dev/all/lexicon": 0.625}
+    if probe is not None:
+        entry.update({"probe/all": probe, "probe/all/n": 62, "probe/unseen_emotes": probe - 40,
+                      "probe/unseen_emotes/n": 20})
+    return entry
+
+
+def test_table_gives_mean_and_sample_spread_and_the_probe_per_seed():
+    lines = table([run("base", 0, 0.70, 56), run("base", 1, 0.72, 58), run("features", 0, 0.74)]).splitlines()
+    base = next(line for line in lines if line.startswith("| base |"))
+    assert "| 2 | 0.710 ± 0.014 |" in base
+    assert base.endswith("| 56, 58 (16, 18) of 62 (20) |")
+    features = next(line for line in lines if line.startswith("| features |"))
+    assert "| 1 | 0.740 |" in features and features.endswith("| - |")  # one seed: no spread, no probe
+    assert lines[-1].startswith("| lexicon only | - | 0.625 |")
+
+
+def test_probe_fills_only_runs_with_a_kept_model_and_no_counts(tmp_path, tiny_model_dir, capsys):
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text("".join(json.dumps(r) + "\n" for r in (run("base", 0, 0.7), run("base", 1, 0.7, 50))))
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "base-seed0").symlink_to(tiny_model_dir)
+    (keep / "base-seed1").symlink_to(tiny_model_dir)
+    assert main(["--runs", str(runs), "--probe", str(keep)]) == 0
+    assert "base-seed0:" in capsys.readouterr().out
+    first, second = (json.loads(line) for line in runs.read_text().splitlines())
+    assert first["probe/all/n"] == 62 and first["probe/unseen_emotes/n"] == 20
+    assert 0 <= first["probe/all"] <= 62
+    assert second["probe/all"] == 50  # already counted: left as it was
