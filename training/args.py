@@ -50,7 +50,7 @@ class SentimentArgs:
     weak_limit: int = _arg(1000, "most lexicon-labeled corpus messages to add (0: none)")
     lexicon_features: bool = _arg(True, "lexicon features in the classification head (model/fusion.py)")
     head_learning_rate: float = _arg(1e-2, "learning rate of the lexicon head, which starts at zero")
-    emote_tokens: bool = _arg(False, "give each emote, emoji, emoticon and channel-emote word part of the "
+    emote_tokens: bool = _arg(True, "give each emote, emoji, emoticon and channel-emote word part of the "
                                      "lexicon its own token, started from its meaning (training/vocab.py)")
     emote_swaps: int = _arg(3, "emote-swapped copies of each training message with an emote (0: none)")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
@@ -85,7 +85,7 @@ class MlmArgs:
     warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
-    emote_tokens: bool = field(default=False, metadata={
+    emote_tokens: bool = field(default=True, metadata={
         "help": "add the lexicon's emote tokens before MLM, to learn them in context (training/vocab.py)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote lexicon for --emote_tokens"})

@@ -26,15 +26,15 @@ from mood.errors import UsageError
 from training.subsets import VERSION_1_BELOW
 
 RECIPES: dict[str, dict[str, Any]] = {
-    "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0},
-    "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0},
-    "base": {"lexicon_features": False, "emote_swaps": 0},
-    "swaps": {"lexicon_features": False, "emote_swaps": 3},
-    "features": {"lexicon_features": True, "emote_swaps": 0},
-    "features+swaps": {"lexicon_features": True, "emote_swaps": 3},
+    "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
+    "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
+    "base": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
+    "swaps": {"lexicon_features": False, "emote_swaps": 3, "emote_tokens": False},
+    "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False},
+    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False},
     "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
-    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},
+    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},  # shipped
 }
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),

@@ -116,7 +116,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_p
     corpus, labeled = tiny_slice
     mlm_dir = tmp_path / "mlm"
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=mlm_dir, steps=30, batch_size=8,
-                       block_size=32, learning_rate=1e-3)
+                       block_size=32, learning_rate=1e-3, emote_tokens=False)
     mlm_args.scratch = TINY
     mlm = train_mlm(mlm_args)
     assert (mlm_dir / "tokenizer.json").is_file() and (mlm_dir / "model.safetensors").is_file()
@@ -125,7 +125,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_p
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
                                            batch_size=16, learning_rate=1e-3, lexicon=None,
-                                           lexicon_features=False, emote_swaps=0))
+                                           lexicon_features=False, emote_swaps=0, emote_tokens=False))
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
     assert set(saved["metrics"]) == {"dev", "test"}
@@ -210,7 +210,7 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     corpus, labeled = tiny_slice
     root = tmp_path_factory.mktemp("lexicon-model")
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=root / "mlm", steps=2, batch_size=8,
-                       block_size=32, learning_rate=1e-3)
+                       block_size=32, learning_rate=1e-3, emote_tokens=False)  # tokens join at fine-tuning
     mlm_args.scratch = TINY
     train_mlm(mlm_args)
     report = train_sentiment(SentimentArgs(
@@ -345,6 +345,7 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
     # the shipped recipe's values, which the command line and the dataclass used to disagree on
     shipped = SentimentArgs(out=Path("x"))
     assert (shipped.class_weights, shipped.weak_limit, shipped.lexicon_tokens) == ("sqrt", 1000, True)
+    assert (shipped.lexicon_features, shipped.emote_swaps, shipped.emote_tokens) == (True, 3, True)
     args = parser.parse_args(["train", "sentiment", "--out", "x", "--lexicon", "", "--no-lexicon-tokens",
                               "--class-weights", "none", "--learning-rate", "5e-5"])
     from training.cli import _parsed
