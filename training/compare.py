@@ -103,12 +103,20 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     return result
 
 
+def read_runs(runs_file: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
+
+
+def kept_dir(keep: Path, recipe: str, seed: int) -> Path:
+    return keep / f"{recipe}-seed{seed}"
+
+
 def probe_kept(runs_file: Path, keep: Path) -> str:
     """Probe the kept model of every run without probe counts; rewrite the runs file with them."""
-    runs = [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
+    runs = read_runs(runs_file)
     done = []
     for entry in runs:
-        model = keep / f"{entry['recipe']}-seed{entry['seed']}"
+        model = kept_dir(keep, entry["recipe"], entry["seed"])
         if "probe/all" not in entry and model.is_dir():
             entry.update(probe(model))
             done.append(f"{model.name}: {entry['probe/all']} ({entry['probe/unseen_emotes']})")
@@ -174,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(probe_kept(args.runs, args.probe))
         return 0
     if args.table:
-        runs = [json.loads(line) for line in args.runs.read_text().splitlines() if line.strip()]
-        print(table(runs))
+        print(table(read_runs(args.runs)))
         return 0
     if args.recipe is None:
         parser.error("--recipe or --table")
@@ -184,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:
             result = run(args.recipe, seed, args.mlm, Path(work), **overrides)
             if args.keep:
-                kept = args.keep / f"{args.recipe}-seed{seed}"
+                kept = kept_dir(args.keep, args.recipe, seed)
                 shutil.copytree(Path(work) / "model", kept, dirs_exist_ok=True)
         with open(args.runs, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(result) + "\n")
