@@ -97,3 +97,111 @@ def swapped_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexic
             out_texts.append(swapped)
             out_labels.append(label)
     return out_texts, out_labels
+
+
+# Pseudo-words no lexicon, tokenizer vocabulary or chat corpus knows (`Zorp`, `wubFlib`).
+_ONSETS = ("b", "bl", "d", "dr", "f", "fl", "g", "gr", "k", "kl", "m", "n", "p", "pl", "qu", "sn",
+           "t", "tr", "v", "w", "z", "zw")
+_VOWELS = ("a", "e", "i", "o", "u", "oo", "ai")
+_CODAS = ("", "b", "g", "k", "m", "mp", "nk", "p", "rp", "sh", "x", "z")
+
+
+class EmoteInventor:
+    """Emotes nobody has seen, and training examples in which only a one-line lexicon entry (what
+    a streamer's `model.emotes` CSV adds) says what they mean.
+
+    The encoder cannot know an invented emote, so these examples are where the lexicon head
+    learns to carry a message on the features alone, both ways: the same text with an entry is
+    polar, without one neutral. Each invented word is new (not in the lexicon, not a channel emote
+    of a known word part, not one of the checkpoint's emote tokens)."""
+
+    def __init__(self, lexicon: Lexicon, emote_words: frozenset[str] = frozenset(), seed: int = 0) -> None:
+        self.lexicon, self.emote_words = lexicon, emote_words
+        self.rng = random.Random(seed)
+        self.used: set[str] = set()
+        polar = [value for token, (kind, value) in lexicon.entries.items()
+                 if kind in SWAP_KINDS and abs(value) >= POLAR_THRESHOLD and len(token.split()) == 1]
+        self.magnitudes = {1: [v for v in polar if v > 0], -1: [-v for v in polar if v < 0]}
+
+    def _word(self) -> str:
+        syllables = self.rng.choice((1, 2, 2))
+        return "".join(self.rng.choice(_ONSETS) + self.rng.choice(_VOWELS) + self.rng.choice(_CODAS)
+                       for _ in range(syllables)).capitalize()
+
+    def word(self) -> str:
+        """A new emote: a capitalised pseudo-word, half of them behind a channel prefix."""
+        while True:
+            word = self._word()
+            if self.rng.random() < 0.5:
+                word = self._word().lower()[:4] + word
+            part = channel_emote_part(word)
+            if (word not in self.used and self.lexicon.sentiment(word) is None
+                    and word not in self.emote_words and (part is None or part not in self.emote_words)):
+                self.used.add(word)
+                return word
+
+    def sentiment(self, sign: int) -> float:
+        """A polar sentiment of `sign`, its size drawn from the lexicon's polar emotes."""
+        pool = self.magnitudes[sign] or [1.0]
+        return sign * self.rng.choice(pool)
+
+
+def emote_sentiment(lexicon: Lexicon, word: str) -> float | None:
+    """The sentiment of an emote, emoji, emoticon or channel emote; None for slang and words."""
+    entry = lexicon.entries.get(word)
+    if entry is not None:
+        return entry[1] if entry[0] in EMOTE_KINDS else None
+    part = channel_emote_part(word)
+    return lexicon.suffixes.get(part) if part is not None else None
+
+
+def invented_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexicon, count: int, *,
+                      emote_words: frozenset[str] = frozenset(), seed: int = 0,
+                      ) -> tuple[list[str], list[int], list[dict[str, float] | None]]:
+    """Examples whose emote only its own lexicon entry explains: (texts, labels, entries), where
+    entries[i] is the one-line lexicon to read texts[i] with (None: the lexicon alone).
+
+    - `count` invented emotes alone or repeated (`Zorp Zorp`), alternately positive and negative,
+      labeled by their entry's sentiment; every other one also without its entry, labeled neutral;
+    - up to `count` training messages (normalised) with a polar emote whose sign agrees with the
+      label, that emote replaced by an invented one carrying the same sentiment: the features and
+      the label stay the same, only the encoder loses the emote."""
+    from training.weak import label_of
+
+    inventor = EmoteInventor(lexicon, emote_words, seed)
+    out_texts: list[str] = []
+    out_labels: list[int] = []
+    out_entries: list[dict[str, float] | None] = []
+    for i in range(count):
+        word, value = inventor.word(), inventor.sentiment(1 if i % 2 == 0 else -1)
+        text = " ".join([word] * inventor.rng.choice((1, 1, 2, 3)))
+        out_texts.append(text)
+        out_labels.append(label_of(value))
+        out_entries.append({word: value})
+        if i % 4 < 2:  # the same text without its entry: neutral
+            out_texts.append(text)
+            out_labels.append(label_of(0.0))
+            out_entries.append(None)
+    by_sign: dict[int, list[tuple[list[str], int, list[str]]]] = {-1: [], 1: []}
+    for text, label in zip(texts, labels, strict=True):
+        sign = {0: -1, 2: 1}.get(label)
+        if sign is None:
+            continue
+        words = normalize(text).split()
+        polar = [w for w in dict.fromkeys(words)
+                 if (value := emote_sentiment(lexicon, w)) is not None
+                 and abs(value) >= POLAR_THRESHOLD and (value > 0) == (sign > 0)]
+        if polar:
+            by_sign[sign].append((words, label, polar))
+    for pool in by_sign.values():
+        inventor.rng.shuffle(pool)
+    negatives = by_sign[-1][:count // 2]  # as many negative as positive where the data allows
+    for words, label, polar in negatives + by_sign[1][:count - len(negatives)]:
+        emote = inventor.rng.choice(polar)
+        value = emote_sentiment(lexicon, emote)
+        assert value is not None
+        word = inventor.word()
+        out_texts.append(" ".join(word if w == emote else w for w in words))
+        out_labels.append(label)
+        out_entries.append({word: value})
+    return out_texts, out_labels, out_entries

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model.lexicon import channel_emote_part
 from model.paths import shared_data_dir
 from mood.errors import UsageError
 from training.subsets import VERSION_1_BELOW
@@ -35,6 +36,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},  # shipped
+    "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
+                                       "invented_emotes": 600},
 }
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
@@ -81,6 +84,39 @@ def probe(model: Path) -> dict[str, int]:
             "probe/unseen_emotes/n": len(new)}
 
 
+def streamer_emotes(model: Path, lexicon: Path, count: int = 20) -> dict[str, int]:
+    """Invented emotes read through a streamer's CSV, as issue 10 asks: each alone and doubled
+    (`X`, `X X`) is right when neutral with no entry, positive after `X,0.9`, negative after
+    `X,-0.9`. The emotes have a channel prefix and two syllables, so training's own invented
+    emotes (other seeds) are not among them."""
+    import tempfile
+
+    from model.scorer import Scorer
+    from training.augment import EmoteInventor
+    from training.subsets import read_lexicon_kinds
+
+    scorer = Scorer.load(str(model), quantize="off", precision="fp32")
+    inventor = EmoteInventor(read_lexicon_kinds(lexicon), scorer.encoder.emote_words, seed=10_000)
+    words: list[str] = []
+    while len(words) < count:
+        word = inventor.word()
+        if channel_emote_part(word) is not None and len(word) >= 8:
+            words.append(word)
+    texts = [text for w in words for text in (w, f"{w} {w}")]
+    with tempfile.TemporaryDirectory() as tmp:
+        csvs = {}
+        for channel, value in (("positive", 0.9), ("negative", -0.9)):
+            csvs[channel] = Path(tmp) / f"{channel}.csv"
+            csvs[channel].write_text("token,sentiment\n" + "".join(f"{w},{value}\n" for w in words))
+        scorer.use_emotes(channels=csvs)
+        right = 0
+        for channel, label in ((None, "neutral"), ("positive", "positive"), ("negative", "negative")):
+            predicted = scorer.predict(texts, [channel] * len(texts))
+            right += sum(s.label == label for s in predicted)
+    scorer.close()
+    return {"streamer_emotes": right, "streamer_emotes/n": 3 * len(texts)}
+
+
 def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: Any) -> dict[str, Any]:
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
@@ -100,6 +136,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"]}
     result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
     result.update(probe(args.out))
+    result.update(streamer_emotes(args.out, lexicon))
     return result
 
 
@@ -112,16 +149,22 @@ def kept_dir(keep: Path, recipe: str, seed: int) -> Path:
 
 
 def probe_kept(runs_file: Path, keep: Path) -> str:
-    """Probe the kept model of every run without probe counts; rewrite the runs file with them."""
+    """Probe the kept model of every run without probe or streamer-emote counts; rewrite the runs
+    file with them."""
     runs = read_runs(runs_file)
     done = []
     for entry in runs:
         model = kept_dir(keep, entry["recipe"], entry["seed"])
-        if "probe/all" not in entry and model.is_dir():
+        if not model.is_dir() or ("probe/all" in entry and "streamer_emotes" in entry):
+            continue
+        if "probe/all" not in entry:
             entry.update(probe(model))
-            done.append(f"{model.name}: {entry['probe/all']} ({entry['probe/unseen_emotes']})")
+        if "streamer_emotes" not in entry:
+            entry.update(streamer_emotes(model, shared_data_dir() / "emote_lexicon.csv"))
+        done.append(f"{model.name}: probe {entry['probe/all']} ({entry['probe/unseen_emotes']}), "
+                    f"streamer emotes {entry['streamer_emotes']}")
     runs_file.write_text("".join(json.dumps(entry) + "\n" for entry in runs))
-    return "\n".join(done) or "every run has probe counts, or no kept model"
+    return "\n".join(done) or "every run has its counts, or no kept model"
 
 
 def spread(values: Sequence[float]) -> str:
@@ -141,11 +184,19 @@ def probe_cell(runs: list[dict[str, Any]]) -> str:
     return f"{every} ({new}) of {probed[0]['probe/all/n']} ({probed[0]['probe/unseen_emotes/n']})"
 
 
+def streamer_cell(runs: list[dict[str, Any]]) -> str:
+    counted = [r for r in runs if "streamer_emotes" in r]
+    if not counted:
+        return "-"
+    return ", ".join(str(r["streamer_emotes"]) for r in counted) + f" of {counted[0]['streamer_emotes/n']}"
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     """Markdown: mean ± sample standard deviation over seeds, per recipe and column."""
     if not runs:
         raise UsageError("no runs to tabulate")
-    header = ["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS] + ["probe (new ones)"]
+    header = (["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
+              + ["probe (new ones)", "streamer emotes"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for recipe in RECIPES:
         chosen = [r for r in runs if r["recipe"] == recipe]
@@ -156,10 +207,11 @@ def table(runs: list[dict[str, Any]]) -> str:
             values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
             cells.append(spread(values) if values else "-")
         cells.append(probe_cell(chosen))
+        cells.append(streamer_cell(chosen))
         lines.append("| " + " | ".join(cells) + " |")
     lexicon_cells = ["lexicon only", "-"] + [
         f"{runs[0][f'{split}/{name}/lexicon']:.3f}" if runs[0].get(f"{split}/{name}/lexicon") is not None
-        else "-" for split, name in COLUMNS] + ["-"]
+        else "-" for split, name in COLUMNS] + ["-", "-"]
     lines.append("| " + " | ".join(lexicon_cells) + " |")
     return "\n".join(lines)
 
@@ -176,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patience", type=int, help="early-stopping patience, for every recipe")
     parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
     parser.add_argument("--probe", type=Path, metavar="KEEP",
-                        help="add the probe's counts from KEEP's models to runs that lack them")
+                        help="add the probe's and the streamer-emote counts from KEEP's models to runs "
+                             "that lack them")
     args = parser.parse_args(argv)
     if args.probe:
         print(probe_kept(args.runs, args.probe))

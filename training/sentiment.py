@@ -13,6 +13,7 @@ import math
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,14 @@ import torch
 
 from model.encoding import ChatEncoder
 from model.fusion import LexiconFusion
-from model.lexicon import LEXICON_FILE
+from model.lexicon import CUSTOM, LEXICON_FILE, Lexicon
 from model.machine import machine_info
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from mood.errors import UsageError
 from mood.labels import LABELS
 from training.args import SentimentArgs
-from training.augment import swapped_examples
+from training.augment import invented_examples, swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
@@ -44,9 +45,20 @@ log = logging.getLogger(__name__)
 class EncodedSet(torch.utils.data.Dataset):
     """Texts through the runtime's text path (`ChatEncoder`), with labels, for Trainer."""
 
-    def __init__(self, encoder: ChatEncoder, texts: list[str], labels: list[int]) -> None:
+    def __init__(self, encoder: ChatEncoder, texts: list[str], labels: list[int],
+                 entries: Sequence[Mapping[str, float] | None] | None = None) -> None:
+        """`entries[i]`, where given: lexicon rows that text i is read with on top of the encoder's
+        lexicon, as a streamer's `model.emotes` CSV would add them (training/augment.py)."""
         self.encoded = encoder.encode(texts)
         self.labels = labels
+        features = self.encoded.features
+        if entries and encoder.lexicon is not None and features is not None:
+            for i, own in enumerate(entries):
+                if own:  # one merged lexicon at a time: a copy of the lexicon per text would not fit
+                    own_lexicon = encoder.lexicon.merged(Lexicon({t: (CUSTOM, v) for t, v in own.items()}))
+                    own_features = encoder.encode([texts[i]], [own_lexicon]).features
+                    assert own_features is not None
+                    features[i] = own_features[0]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -168,7 +180,14 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         model = LexiconFusion(model)
     encoder = ChatEncoder(tokenizer, args.max_length, lexicon)
     texts, labels, sources = training_examples(args, data)
-    train_set = EncodedSet(encoder, texts, labels)
+    entries: list[dict[str, float] | None] = [None] * len(texts)
+    if lexicon is not None and args.invented_emotes:
+        extra_texts, extra_labels, extra_entries = invented_examples(
+            *data.split("train"), lexicon, args.invented_emotes, emote_words=encoder.emote_words,
+            seed=args.seed)
+        texts, labels, entries = texts + extra_texts, labels + extra_labels, entries + extra_entries
+        sources["invented_emotes"] = len(extra_texts)
+    train_set = EncodedSet(encoder, texts, labels, entries)
     dev_set = EncodedSet(encoder, *data.split("dev"))
     weights = class_weight_vector(labels, args.class_weights)
 

@@ -19,9 +19,9 @@ def test_table_gives_mean_and_sample_spread_and_the_probe_per_seed():
     lines = table([run("base", 0, 0.70, 56), run("base", 1, 0.72, 58), run("features", 0, 0.74)]).splitlines()
     base = next(line for line in lines if line.startswith("| base |"))
     assert "| 2 | 0.710 ± 0.014 |" in base
-    assert base.endswith("| 56, 58 (16, 18) of 62 (20) |")
+    assert base.endswith("| 56, 58 (16, 18) of 62 (20) | - |")
     features = next(line for line in lines if line.startswith("| features |"))
-    assert "| 1 | 0.740 |" in features and features.endswith("| - |")  # one seed: no spread, no probe
+    assert "| 1 | 0.740 |" in features and features.endswith("| - | - |")  # one seed: no spread, no probe
     assert lines[-1].startswith("| lexicon only | - | 0.625 |")
 
 
@@ -38,3 +38,14 @@ def test_probe_fills_only_runs_with_a_kept_model_and_no_counts(tmp_path, tiny_mo
     assert first["probe/all/n"] == 62 and first["probe/unseen_emotes/n"] == 20
     assert 0 <= first["probe/all"] <= 62
     assert second["probe/all"] == 50  # already counted: left as it was
+    # the tiny model reads no lexicon, so a CSV cannot move it: each text is right in exactly one
+    # of the three conditions (no entry / positive entry / negative entry)
+    assert first["streamer_emotes/n"] == 120 and first["streamer_emotes"] == 40
+    assert second["streamer_emotes"] == 40
+
+
+def test_streamer_emote_cell_lists_each_seed():
+    runs = [run("base", 0, 0.7) | {"streamer_emotes": 86, "streamer_emotes/n": 120},
+            run("base", 1, 0.7) | {"streamer_emotes": 101, "streamer_emotes/n": 120}]
+    base = next(line for line in table(runs).splitlines() if line.startswith("| base |"))
+    assert base.endswith("| 86, 101 of 120 |")

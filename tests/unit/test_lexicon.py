@@ -1,5 +1,5 @@
 """The lexicon as model input (model/lexicon.py), a streamer's emote CSV in config.yaml, and the
-emote-swap augmentation (training/augment.py)."""
+emote-swap and invented-emote augmentations (training/augment.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.config import ConfigError, load_config
 from model.lexicon import FEATURE_NAMES, Lexicon, LexiconError, read_lexicon
 from model.paths import shared_data_dir
-from training.augment import EmoteSwapper, polarity, swapped_examples
+from training.augment import EmoteInventor, EmoteSwapper, invented_examples, polarity, swapped_examples
 
 SHIPPED = read_lexicon(shared_data_dir() / "emote_lexicon.csv")
 SMALL = Lexicon({"PogChamp": ("twitch_global", 0.8), "BibleThump": ("twitch_global", -0.5),
@@ -107,3 +107,45 @@ def test_swapped_examples_keep_their_label_and_channel_prefix():
     assert all(t.startswith("abc") and t.endswith(" that play") for t in texts[:2])
     assert all((SHIPPED.sentiment(t.split()[0]) or 0) > 0 for t in texts[:2])
     assert all((SHIPPED.sentiment(t) or 0) < 0 for t in texts[2:])
+
+
+messages = st.lists(st.one_of(emote_tokens, words), min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(messages, st.sampled_from([0, 1, 2])), min_size=1, max_size=12), st.integers(0, 2**16))
+def test_invented_emotes_keep_the_label_and_the_features_their_entry_explains(rows, seed):
+    from model.lexicon import CUSTOM
+    from training.weak import label_of
+
+    texts, labels = [t for t, _ in rows], [lab for _, lab in rows]
+    count = 6
+    out_texts, out_labels, entries = invented_examples(texts, labels, SHIPPED, count, seed=seed)
+    alone = 0
+    for text, label, entry in zip(out_texts, out_labels, entries, strict=True):
+        if entry is None:  # an invented emote without its entry: neutral, and the lexicon knows nothing
+            assert label == 1 and SHIPPED.hits(text) == []
+            continue
+        ((word, value),) = entry.items()
+        assert SHIPPED.sentiment(word) is None and abs(value) >= 0.4  # new, and polar
+        own = SHIPPED.merged(Lexicon({word: (CUSTOM, value)}))
+        # a training message with one emote replaced: same label, and with the entry the same
+        # features as before
+        originals = [t for t, lab in zip(texts, labels, strict=True) if lab == label
+                     and len(t.split()) == len(text.split())
+                     and all(a == b or b == word for a, b in zip(t.split(), text.split(), strict=True))]
+        if set(text.split()) == {word} and label == label_of(value):  # the emote alone, by its entry
+            alone += 1
+            continue
+        assert originals, text
+        assert label in (0, 2) and (value > 0) == (label == 2)
+        assert any(own.features(text) == SHIPPED.features(t) for t in originals)
+    assert alone >= count
+
+
+def test_invented_emotes_are_new_and_skip_the_checkpoints_emote_tokens():
+    inventor = EmoteInventor(SHIPPED, frozenset({"Zorp"}), seed=3)
+    made = [inventor.word() for _ in range(300)]
+    assert len(set(made)) == 300
+    assert all(SHIPPED.sentiment(w) is None and w != "Zorp" and not w.endswith("Zorp") for w in made)
+    assert any(w[0].islower() for w in made) and any(w[0].isupper() for w in made)  # prefixed and not

@@ -216,7 +216,7 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     report = train_sentiment(SentimentArgs(
         base=str(root / "mlm"), data=labeled, out=root / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         lexicon=shared_data_dir() / "emote_lexicon.csv", lexicon_tokens=True, lexicon_features=True,
-        emote_tokens=True, emote_swaps=2))
+        emote_tokens=True, emote_swaps=2, invented_emotes=20))
     return root / "clf", report
 
 
@@ -227,6 +227,7 @@ def test_lexicon_features_train_save_and_load(lexicon_model):
     clf_dir, report = lexicon_model
     assert report["data"]["training_examples"]["lexicon_tokens"] == 1669
     assert report["data"]["training_examples"]["emote_swaps"] > 0
+    assert report["data"]["training_examples"]["invented_emotes"] >= 30  # 20 alone, 10 without entry
     shipped = read_lexicon(shared_data_dir() / "emote_lexicon.csv")
     assert read_lexicon(clf_dir / LEXICON_FILE).entries == shipped.entries
     scorer = Scorer.load(clf_dir, quantize="off", precision="fp32")
