@@ -53,7 +53,7 @@ class SentimentArgs:
     emote_tokens: bool = _arg(True, "give each emote, emoji, emoticon and channel-emote word part of the "
                                      "lexicon its own token, started from its meaning (training/vocab.py)")
     emote_swaps: int = _arg(3, "emote-swapped copies of each training message with an emote (0: none)")
-    invented_emotes: int = _arg(0, "invented emotes that only a one-line lexicon entry explains, alone and "
+    invented_emotes: int = _arg(600, "invented emotes that only a one-line lexicon entry explains, alone and "
                                    "in training messages, so the lexicon head learns to read a streamer's "
                                    "own emotes (training/augment.py; needs lexicon features; 0: none)")
     seed: int = _arg(0, "random seed (weights, order, sampling)")

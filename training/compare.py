@@ -31,13 +31,14 @@ RECIPES: dict[str, dict[str, Any]] = {
     "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
     "base": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
     "swaps": {"lexicon_features": False, "emote_swaps": 3, "emote_tokens": False},
-    "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False},
-    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False},
+    "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False, "invented_emotes": 0},
+    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False, "invented_emotes": 0},
     "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
-    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True},  # shipped
+    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
+                              "invented_emotes": 0},
     "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
-                                       "invented_emotes": 600},
+                                       "invented_emotes": 600},  # shipped
 }
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),

@@ -347,6 +347,7 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
     shipped = SentimentArgs(out=Path("x"))
     assert (shipped.class_weights, shipped.weak_limit, shipped.lexicon_tokens) == ("sqrt", 1000, True)
     assert (shipped.lexicon_features, shipped.emote_swaps, shipped.emote_tokens) == (True, 3, True)
+    assert shipped.invented_emotes == 600
     args = parser.parse_args(["train", "sentiment", "--out", "x", "--lexicon", "", "--no-lexicon-tokens",
                               "--class-weights", "none", "--learning-rate", "5e-5"])
     from training.cli import _parsed
