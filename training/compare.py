@@ -200,7 +200,7 @@ def table(runs: list[dict[str, Any]]) -> str:
               + ["probe (new ones)", "streamer emotes"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for recipe in RECIPES:
-        chosen = [r for r in runs if r["recipe"] == recipe]
+        chosen = sorted((r for r in runs if r["recipe"] == recipe), key=lambda r: r["seed"])
         if not chosen:
             continue
         cells = [recipe, str(len(chosen))]

@@ -16,7 +16,7 @@ def run(recipe: str, seed: int, dev: float, probe: int | None = None) -> dict:
 
 
 def test_table_gives_mean_and_sample_spread_and_the_probe_per_seed():
-    lines = table([run("base", 0, 0.70, 56), run("base", 1, 0.72, 58), run("features", 0, 0.74)]).splitlines()
+    lines = table([run("base", 1, 0.72, 58), run("base", 0, 0.70, 56), run("features", 0, 0.74)]).splitlines()
     base = next(line for line in lines if line.startswith("| base |"))
     assert "| 2 | 0.710 ± 0.014 |" in base
     assert base.endswith("| 56, 58 (16, 18) of 62 (20) | - |")
