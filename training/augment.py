@@ -11,12 +11,12 @@ a shuffled pool per bucket, so rare emotes appear as often as common ones.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from model.lexicon import SUFFIX, Lexicon, channel_emote_part
 from model.text import normalize
 from training.subsets import EMOTE_KINDS
-from training.weak import POLAR_THRESHOLD
+from training.weak import POLAR_THRESHOLD, label_of
 
 SWAP_KINDS = EMOTE_KINDS | {SUFFIX}
 
@@ -99,7 +99,8 @@ def swapped_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexic
     return out_texts, out_labels
 
 
-# Pseudo-words no lexicon, tokenizer vocabulary or chat corpus knows (`Zorp`, `wubFlib`).
+# Syllables of pseudo-words (`Zorp`, `wubFlib`). A few one-syllable ones are English words the
+# lexicon lacks (`Big`, `Dog`): their entry then defines them, as a streamer's CSV would.
 _ONSETS = ("b", "bl", "d", "dr", "f", "fl", "g", "gr", "k", "kl", "m", "n", "p", "pl", "qu", "sn",
            "t", "tr", "v", "w", "z", "zw")
 _VOWELS = ("a", "e", "i", "o", "u", "oo", "ai")
@@ -107,13 +108,12 @@ _CODAS = ("", "b", "g", "k", "m", "mp", "nk", "p", "rp", "sh", "x", "z")
 
 
 class EmoteInventor:
-    """Emotes nobody has seen, and training examples in which only a one-line lexicon entry (what
-    a streamer's `model.emotes` CSV adds) says what they mean.
+    """Invented emotes, and a polar sentiment for each, for `invented_examples`.
 
-    The encoder cannot know an invented emote, so these examples are where the lexicon head
-    learns to carry a message on the features alone, both ways: the same text with an entry is
-    polar, without one neutral. Each invented word is new (not in the lexicon, not a channel emote
-    of a known word part, not one of the checkpoint's emote tokens)."""
+    Each word is new to the lexicon: not a lexicon token, not a channel emote of a known word part,
+    not one of the checkpoint's emote tokens. Shapes: a capitalised pseudo-word of one or two
+    syllables, half of them behind a lower-case channel prefix; never digits or two capitals in
+    a row, which keeps them apart from the emotes `training.compare.streamer_emotes` checks."""
 
     def __init__(self, lexicon: Lexicon, emote_words: frozenset[str] = frozenset(), seed: int = 0) -> None:
         self.lexicon, self.emote_words = lexicon, emote_words
@@ -123,17 +123,26 @@ class EmoteInventor:
                  if kind in SWAP_KINDS and abs(value) >= POLAR_THRESHOLD and len(token.split()) == 1]
         self.magnitudes = {1: [v for v in polar if v > 0], -1: [-v for v in polar if v < 0]}
 
-    def _word(self) -> str:
+    def pseudo_word(self) -> str:
+        """A capitalised pseudo-word of one or two syllables."""
         syllables = self.rng.choice((1, 2, 2))
         return "".join(self.rng.choice(_ONSETS) + self.rng.choice(_VOWELS) + self.rng.choice(_CODAS)
                        for _ in range(syllables)).capitalize()
 
     def word(self) -> str:
         """A new emote: a capitalised pseudo-word, half of them behind a channel prefix."""
+        return self.new(self._shape)
+
+    def _shape(self) -> str:
+        word = self.pseudo_word()
+        if self.rng.random() < 0.5:
+            word = self.pseudo_word().lower()[:4] + word
+        return word
+
+    def new(self, make: Callable[[], str]) -> str:
+        """The first word `make` gives that is new (see the class)."""
         while True:
-            word = self._word()
-            if self.rng.random() < 0.5:
-                word = self._word().lower()[:4] + word
+            word = make()
             part = channel_emote_part(word)
             if (word not in self.used and self.lexicon.sentiment(word) is None
                     and word not in self.emote_words and (part is None or part not in self.emote_words)):
@@ -161,13 +170,15 @@ def invented_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexi
     """Examples whose emote only its own lexicon entry explains: (texts, labels, entries), where
     entries[i] is the one-line lexicon to read texts[i] with (None: the lexicon alone).
 
+    The encoder cannot know an invented emote, so these examples are where the lexicon head
+    learns to carry a message on the features alone, both ways: the same text with an entry is
+    polar, without one neutral (what a streamer's `model.emotes` CSV must do).
+
     - `count` invented emotes alone or repeated (`Zorp Zorp`), alternately positive and negative,
       labeled by their entry's sentiment; every other one also without its entry, labeled neutral;
     - up to `count` training messages (normalised) with a polar emote whose sign agrees with the
       label, that emote replaced by an invented one carrying the same sentiment: the features and
       the label stay the same, only the encoder loses the emote."""
-    from training.weak import label_of
-
     inventor = EmoteInventor(lexicon, emote_words, seed)
     out_texts: list[str] = []
     out_labels: list[int] = []

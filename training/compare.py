@@ -18,12 +18,14 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from model.lexicon import channel_emote_part
+from model.lexicon import Lexicon
 from model.paths import shared_data_dir
 from mood.errors import UsageError
+from training.augment import EmoteInventor
 from training.subsets import VERSION_1_BELOW
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -32,7 +34,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "base": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
     "swaps": {"lexicon_features": False, "emote_swaps": 3, "emote_tokens": False},
     "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False, "invented_emotes": 0},
-    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False, "invented_emotes": 0},
+    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False,
+                       "invented_emotes": 0},
     "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
     "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
@@ -85,36 +88,40 @@ def probe(model: Path) -> dict[str, int]:
             "probe/unseen_emotes/n": len(new)}
 
 
-def streamer_emotes(model: Path, lexicon: Path, count: int = 20) -> dict[str, int]:
-    """Invented emotes read through a streamer's CSV, as issue 10 asks: each alone and doubled
-    (`X`, `X X`) is right when neutral with no entry, positive after `X,0.9`, negative after
-    `X,-0.9`. The emotes have a channel prefix and two syllables, so training's own invented
-    emotes (other seeds) are not among them."""
-    import tempfile
+def checked_emote(inventor: EmoteInventor) -> str:
+    """A channel emote in shapes training never invents: a digit in the prefix (`qrs7Blep`) or an
+    all-capitals word part (`zorpBLEP`), as real channel emotes often are."""
+    part = inventor.pseudo_word()
+    if inventor.rng.random() < 0.5:
+        return inventor.pseudo_word().lower()[:3] + str(inventor.rng.randrange(10)) + part
+    return inventor.pseudo_word().lower()[:4] + part.upper()
 
+
+def streamer_emotes(model: Path, count: int = 20) -> dict[str, int]:
+    """Issue 10's streamer-emote rule, counted: `count` channel emotes the lexicon and the
+    checkpoint do not know, each alone and doubled (`X`, `X X`), must read neutral with no entry,
+    positive after a `model.emotes` row `X,0.9` and negative after `X,-0.9`. The emotes are
+    shaped apart from training's invented ones (`checked_emote`)."""
     from model.scorer import Scorer
-    from training.augment import EmoteInventor
-    from training.subsets import read_lexicon_kinds
 
     scorer = Scorer.load(str(model), quantize="off", precision="fp32")
-    inventor = EmoteInventor(read_lexicon_kinds(lexicon), scorer.encoder.emote_words, seed=10_000)
-    words: list[str] = []
-    while len(words) < count:
-        word = inventor.word()
-        if channel_emote_part(word) is not None and len(word) >= 8:
-            words.append(word)
-    texts = [text for w in words for text in (w, f"{w} {w}")]
-    with tempfile.TemporaryDirectory() as tmp:
-        csvs = {}
-        for channel, value in (("positive", 0.9), ("negative", -0.9)):
-            csvs[channel] = Path(tmp) / f"{channel}.csv"
-            csvs[channel].write_text("token,sentiment\n" + "".join(f"{w},{value}\n" for w in words))
-        scorer.use_emotes(channels=csvs)
+    try:
+        lexicon = scorer.encoder.lexicon or Lexicon({})
+        inventor = EmoteInventor(lexicon, scorer.encoder.emote_words, seed=10_000)
+        words = [inventor.new(partial(checked_emote, inventor)) for _ in range(count)]
+        texts = [text for w in words for text in (w, f"{w} {w}")]
         right = 0
-        for channel, label in ((None, "neutral"), ("positive", "positive"), ("negative", "negative")):
-            predicted = scorer.predict(texts, [channel] * len(texts))
-            right += sum(s.label == label for s in predicted)
-    scorer.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            csvs = {}
+            for channel, value in (("positive", 0.9), ("negative", -0.9)):
+                csvs[channel] = Path(tmp) / f"{channel}.csv"
+                csvs[channel].write_text("token,sentiment\n" + "".join(f"{w},{value}\n" for w in words))
+            scorer.use_emotes(channels=csvs)
+            for channel, label in ((None, "neutral"), ("positive", "positive"), ("negative", "negative")):
+                predicted = scorer.predict(texts, [channel] * len(texts))
+                right += sum(s.label == label for s in predicted)
+    finally:
+        scorer.close()
     return {"streamer_emotes": right, "streamer_emotes/n": 3 * len(texts)}
 
 
@@ -137,7 +144,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"]}
     result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
     result.update(probe(args.out))
-    result.update(streamer_emotes(args.out, lexicon))
+    result.update(streamer_emotes(args.out))
     return result
 
 
@@ -161,7 +168,7 @@ def probe_kept(runs_file: Path, keep: Path) -> str:
         if "probe/all" not in entry:
             entry.update(probe(model))
         if "streamer_emotes" not in entry:
-            entry.update(streamer_emotes(model, shared_data_dir() / "emote_lexicon.csv"))
+            entry.update(streamer_emotes(model))
         done.append(f"{model.name}: probe {entry['probe/all']} ({entry['probe/unseen_emotes']}), "
                     f"streamer emotes {entry['streamer_emotes']}")
     runs_file.write_text("".join(json.dumps(entry) + "\n" for entry in runs))

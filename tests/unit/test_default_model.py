@@ -61,11 +61,11 @@ def test_the_unseen_emote_probes_use_emotes_no_labeled_message_shows():
 
 def test_a_streamers_emote_csv_changes_the_reading_without_retraining(default_scorer, tmp_path):
     """An invented emote is neutral; one CSV line makes it polar, either way, for the same weights."""
-    texts = ["wubFlib wubFlib", "wubFlib"]
+    texts = ["wub7FLIB wub7FLIB", "wub7FLIB"]
     assert {s.label for s in default_scorer.predict(texts)} == {"neutral"}
     for sentiment, label in (("0.9", "positive"), ("-0.9", "negative")):
         emotes = tmp_path / f"emotes{sentiment}.csv"
-        emotes.write_text(f"token,sentiment\nwubFlib,{sentiment}\n", encoding="utf-8")
+        emotes.write_text(f"token,sentiment\nwub7FLIB,{sentiment}\n", encoding="utf-8")
         scorer = Scorer.load("default")
         scorer.use_emotes(emotes)
         assert {s.label for s in scorer.predict(texts)} == {label}, sentiment
@@ -73,8 +73,18 @@ def test_a_streamers_emote_csv_changes_the_reading_without_retraining(default_sc
     emotes = tmp_path / "emotes0.9.csv"
     scorer = Scorer.load("default")
     scorer.use_emotes(channels={"one": emotes})
-    labels = [s.label for s in scorer.predict(["wubFlib wubFlib"] * 3, ["one", "two", None])]
+    labels = [s.label for s in scorer.predict(["wub7FLIB wub7FLIB"] * 3, ["one", "two", None])]
     assert labels == ["positive", "neutral", "neutral"]
+
+
+def test_the_shipped_model_reads_streamer_emotes_it_never_saw_both_ways():
+    """The counted rule (training/compare.py): 20 invented channel emotes, alone and doubled,
+    neutral without an entry and polar either way with one. A model the CSV cannot move gets 40."""
+    from training.compare import streamer_emotes
+
+    counted = streamer_emotes(DEFAULT_MODEL_DIR)
+    assert counted["streamer_emotes/n"] == 120
+    assert counted["streamer_emotes"] >= 110
 
 
 def test_default_model_scores_odd_chat_without_crashing(default_scorer):

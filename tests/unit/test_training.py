@@ -260,6 +260,33 @@ def test_channel_emotes_reach_the_model_identically_in_training_and_scoring(lexi
     assert runtime.features[0][0] == 1.0 and runtime.features[0][1] > 0.4  # `Hype` is known and positive
 
 
+def test_an_invented_emotes_entry_reads_in_training_as_a_streamers_csv_at_scoring(lexicon_model, tmp_path):
+    """EncodedSet's per-text entries (invented emotes) give the features the runtime Scorer gives
+    the same text in a channel whose `model.emotes` CSV has that row; without the entry, none."""
+    from transformers import AutoTokenizer
+
+    from model.encoding import ChatEncoder
+    from model.lexicon import read_lexicon
+    from model.scorer import Scorer
+    from training.sentiment import EncodedSet
+
+    clf_dir, _ = lexicon_model
+    encoder = ChatEncoder(AutoTokenizer.from_pretrained(clf_dir), 64,
+                          read_lexicon(shared_data_dir() / "emote_lexicon.csv"))
+    texts = ["Zorp Zorp PogChamp", "Zorp Zorp PogChamp"]
+    training = EncodedSet(encoder, texts, [0, 2], [{"Zorp": -0.9}, None])
+    emotes = tmp_path / "emotes.csv"
+    emotes.write_text("token,sentiment\nZorp,-0.9\n", encoding="utf-8")
+    scorer = Scorer.load(clf_dir, quantize="off")
+    scorer.use_emotes(channels={"mine": emotes})
+    runtime = scorer.encoder.encode(texts, [scorer.channel_lexicons["mine"], None])
+    assert runtime.features is not None
+    assert training[0]["lexicon_features"] == runtime.features[0]
+    assert training[1]["lexicon_features"] == runtime.features[1]
+    assert training[0]["lexicon_features"][2] == -0.9  # min: the entry was read
+    assert training[1]["lexicon_features"][2] > 0  # min: PogChamp alone
+
+
 def test_emote_tokens_are_one_token_each_and_start_from_their_meaning(lexicon_model):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
