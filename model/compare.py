@@ -32,8 +32,9 @@ TARGETS = {"speedup": 2.0, "p99_ms": 30.0, "agreement": 0.99, "f1_delta": 0.005}
 class ScoringPath:
     """One way of running the same checkpoint: backend, number format, shape buckets, how many
     forward passes run side by side (model/parallel.py), whether bf16 runs a frozen graph
-    (model/traced.py), and how many batches the scoring service keeps in flight (None: one per
-    forward pass, the default)."""
+    (model/traced.py), how many batches the scoring service keeps in flight (None: one per
+    forward pass, the default), and how long a message waits for its batch to fill (None:
+    `model.max_wait_ms`)."""
 
     name: str
     backend: str
@@ -42,6 +43,7 @@ class ScoringPath:
     workers: int = 1
     traced: bool = False
     in_flight: int | None = None
+    max_wait_ms: float | None = None
 
 
 BASELINE = ScoringPath("fp32 torch (old default)", "torch", "fp32", bucketed=False)
@@ -52,6 +54,10 @@ CANDIDATES = (
     ScoringPath("bf16 traced, x2, 1 batch", "torch", "bf16", bucketed=True, workers=2, traced=True,
                 in_flight=1),
     ScoringPath("bf16 traced, buckets, x2", "torch", "bf16", bucketed=True, workers=2, traced=True),
+    ScoringPath("bf16 traced, x2, wait 1 ms", "torch", "bf16", bucketed=True, workers=2, traced=True,
+                max_wait_ms=1.0),
+    ScoringPath("bf16 traced, x2, wait 0", "torch", "bf16", bucketed=True, workers=2, traced=True,
+                max_wait_ms=0.0),
     ScoringPath("fp32 onnx, buckets", "onnx", "fp32", bucketed=True),
 )
 
@@ -78,17 +84,18 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
     paths = [BASELINE, *CANDIDATES]
     scorers = {p.name: load(model, p, threads) for p in paths}
     speeds: dict[str, list[float]] = {p.name: [] for p in paths}
+    waits = {p.name: max_wait_ms if p.max_wait_ms is None else p.max_wait_ms for p in paths}
     for scorer in scorers.values():
         scorer.predict(list(texts[:max_batch]))  # warm-up: first-call allocations, ORT arenas
     for _ in range(rounds):
         for path in paths:
             speeds[path.name].append(await throughput(scorers[path.name], texts, max_batch=max_batch,
-                                                      max_wait_ms=max_wait_ms, in_flight=path.in_flight))
+                                                      max_wait_ms=waits[path.name], in_flight=path.in_flight))
     results: dict[str, Any] = {}
     predicted: dict[str, dict[str, list[int]]] = {}
     for path in paths:
         scorer = scorers[path.name]
-        async with ScoringService(scorer, max_batch=max_batch, max_wait_ms=max_wait_ms,
+        async with ScoringService(scorer, max_batch=max_batch, max_wait_ms=waits[path.name],
                                   queue_size=4096, overload="reject", concurrency=path.in_flight) as service:
             latency = await open_loop_latency(service, texts, RATE, seconds, random.Random(0))
         predicted[path.name] = {split: labels_of(scorer, split_texts)
@@ -96,7 +103,7 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
         results[path.name] = {"backend": path.backend, "precision": path.precision, "buckets": path.bucketed,
                               "workers": scorer.pool.workers,
                               "batches_in_flight": path.in_flight or scorer.concurrency,
-                              "traced": scorer.traced is not None,
+                              "traced": scorer.traced is not None, "max_wait_ms": waits[path.name],
                               "batched_msgs_per_s": round(statistics.fmean(speeds[path.name]), 1),
                               "rounds_msgs_per_s": [round(s, 1) for s in speeds[path.name]],
                               f"latency_at_{RATE:g}": latency}
