@@ -46,14 +46,11 @@ class EmoteSwapper:
 
     def bucket(self, token: str) -> tuple[str, int] | None:
         """(kind, polarity) of a swappable token, or None."""
+        value = emote_sentiment(self.lexicon, token)
+        if value is None:
+            return None
         entry = self.lexicon.entries.get(token)
-        if entry is not None:
-            kind, value = entry
-            return (kind, polarity(value)) if kind in EMOTE_KINDS else None
-        part = channel_emote_part(token)
-        if part is not None and part in self.lexicon.suffixes:
-            return (SUFFIX, polarity(self.lexicon.suffixes[part]))
-        return None
+        return (entry[0] if entry is not None else SUFFIX, polarity(value))
 
     def _draw(self, key: tuple[str, int], avoid: str) -> str:
         pool = self.pools[key]
@@ -193,13 +190,13 @@ def invented_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexi
             out_texts.append(text)
             out_labels.append(label_of(0.0))
             out_entries.append(None)
-    by_sign: dict[int, list[tuple[list[str], int, list[str]]]] = {-1: [], 1: []}
+    by_sign: dict[int, list[tuple[list[str], int, list[tuple[str, float]]]]] = {-1: [], 1: []}
     for text, label in zip(texts, labels, strict=True):
         sign = {0: -1, 2: 1}.get(label)
         if sign is None:
             continue
         words = normalize(text).split()
-        polar = [w for w in dict.fromkeys(words)
+        polar = [(w, value) for w in dict.fromkeys(words)
                  if (value := emote_sentiment(lexicon, w)) is not None
                  and abs(value) >= POLAR_THRESHOLD and (value > 0) == (sign > 0)]
         if polar:
@@ -208,9 +205,7 @@ def invented_examples(texts: Sequence[str], labels: Sequence[int], lexicon: Lexi
         inventor.rng.shuffle(pool)
     negatives = by_sign[-1][:count // 2]  # as many negative as positive where the data allows
     for words, label, polar in negatives + by_sign[1][:count - len(negatives)]:
-        emote = inventor.rng.choice(polar)
-        value = emote_sentiment(lexicon, emote)
-        assert value is not None
+        emote, value = inventor.rng.choice(polar)
         word = inventor.word()
         out_texts.append(" ".join(word if w == emote else w for w in words))
         out_labels.append(label)
