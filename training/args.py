@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from model.paths import default_corpus, shared_data_dir
+from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
 
@@ -88,6 +89,12 @@ class MlmArgs:
     warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
+    stream: Path | None = field(default=None, metadata={
+        "help": "a chat stream CSV (user,message) whose messages join the corpus, e.g. the shared "
+                "chat_stream_2025.csv (default none)"})
+    emote_weight: int = field(default=1, metadata={
+        "help": "times each message with an emote, emoji or channel emote is read per pass over the "
+                "corpus (1: once, like every other message)"})
     emote_tokens: bool = field(default=True, metadata={
         "help": "add the lexicon's emote tokens before MLM, to learn them in context (training/vocab.py)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
@@ -97,6 +104,10 @@ class MlmArgs:
 
     def __post_init__(self) -> None:
         self.out, self.corpus = Path(self.out), Path(self.corpus)
+        if self.stream is not None:
+            self.stream = None if str(self.stream) in ("", ".") else Path(self.stream)
+        if self.emote_weight < 1:
+            raise UsageError(f"--emote_weight must be 1 or more, not {self.emote_weight}")
         if self.lexicon is not None:
             self.lexicon = None if str(self.lexicon) in ("", ".") else Path(self.lexicon)
         if self.learning_rate is None:

@@ -42,7 +42,15 @@ RECIPES: dict[str, dict[str, Any]] = {
                               "invented_emotes": 0},
     "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
                                        "invented_emotes": 600},  # shipped
+    "features+swaps+tokens+invented+stream-mlm": {"lexicon_features": True, "emote_swaps": 3,
+                                                  "emote_tokens": True, "invented_emotes": 600},
 }
+# What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json); every
+# other MLM recipe starts from the plain corpus: `twitch-mood train mlm` with its defaults.
+MLM_DATA: dict[str, dict[str, Any]] = {
+    "features+swaps+tokens+invented+stream-mlm": {"stream": "chat_stream_2025.csv", "emote_weight": 3},
+}
+PLAIN_MLM = {"stream": None, "emote_weight": 1}
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
@@ -125,6 +133,25 @@ def streamer_emotes(model: Path, count: int = 20) -> dict[str, int]:
     return {"streamer_emotes": right, "streamer_emotes/n": 3 * len(texts)}
 
 
+def mlm_data(mlm_dir: Path) -> dict[str, Any]:
+    """The stream file and emote weight an MLM checkpoint was trained with (its mlm_report.json)."""
+    report_file = mlm_dir / "mlm_report.json"
+    if not report_file.is_file():
+        raise UsageError(f"{mlm_dir} has no mlm_report.json: is it the output of `twitch-mood train mlm`?")
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    stream = report.get("stream")
+    return {"stream": stream["path"] if stream else None,
+            "emote_weight": report.get("hyperparameters", {}).get("emote_weight", 1)}
+
+
+def check_mlm(recipe: str, mlm_dir: Path) -> None:
+    """A recipe's MLM checkpoint must come from the MLM data the recipe names (MLM_DATA)."""
+    wanted, found = MLM_DATA.get(recipe, PLAIN_MLM), mlm_data(mlm_dir)
+    if found != wanted:
+        raise UsageError(f"recipe {recipe!r} needs an MLM checkpoint trained with {wanted}, "
+                         f"but {mlm_dir.name} was trained with {found}")
+
+
 def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: Any) -> dict[str, Any]:
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
@@ -136,6 +163,9 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     use_mlm = options.pop("mlm", True)
     if use_mlm and mlm_dir is None:
         raise UsageError(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
+    if use_mlm:
+        assert mlm_dir is not None
+        check_mlm(recipe, mlm_dir)
     args = SentimentArgs(base=str(mlm_dir) if use_mlm else "minilm", data=train_data, out=work / "model",
                          lexicon=lexicon, seed=seed, **options)
     report = train_sentiment(args)

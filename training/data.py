@@ -61,6 +61,21 @@ def read_corpus(path: str | Path, limit: int | None = None) -> list[str]:
     return lines
 
 
+def read_stream(path: str | Path) -> list[str]:
+    """The non-empty `message` cells of a chat stream CSV (`user,message`, recording order)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"chat stream {path} does not exist")
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if "message" not in (reader.fieldnames or []):
+            raise DataError(f"chat stream {path} has no message column (columns: user,message)")
+        messages = [row["message"].strip() for row in reader if (row.get("message") or "").strip()]
+    if not messages:
+        raise DataError(f"chat stream {path} has no messages")
+    return messages
+
+
 def parse_label(value: str) -> int:
     """`negative/neutral/positive` or `-1/0/1` -> 0/1/2."""
     try:

@@ -5,7 +5,10 @@ cut into fixed-length blocks (run_mlm's `group_texts`), so one step sees many sh
 With `emote_tokens`, the lexicon's emote tokens join the vocabulary first (`training/vocab.py`)
 and each message reaches the tokenizer as it does at scoring time (`ChatEncoder.model_text`:
 a channel emote by its word part), so their embeddings are learned in context. Masking is
-dynamic (a fresh mask per batch). The held-out masked-LM loss is measured before and
+dynamic (a fresh mask per batch). `stream` adds the messages of a chat stream CSV to the corpus;
+`emote_weight` N reads messages with an emote N times per pass (N - 1 extra passes over them, each
+in its own order and blocks), so the emotes, which are rare in chat, are learned in more contexts.
+The held-out masked-LM loss is measured before and
 after training on the same blocks with the same masks, so "the loss fell" is a fair comparison.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import shutil
 import tempfile
 import time
@@ -28,7 +32,7 @@ from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
-from training.data import DataError, file_sha256, read_corpus
+from training.data import DataError, file_sha256, read_corpus, read_stream
 from training.report import write_json
 from training.vocab import add_emote_tokens
 
@@ -80,6 +84,35 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
     flat = [token for tokens in token_lists for token in tokens]
     usable = len(flat) // block_size * block_size
     return [flat[i:i + block_size] for i in range(0, usable, block_size)]
+
+
+def held_out_messages(token_lists: list[list[int]], held_blocks: set[int], block_size: int) -> set[int]:
+    """Indices of the messages with a token in one of `held_blocks` (of `group_texts`' blocks)."""
+    touched, start = set(), 0
+    for i, tokens in enumerate(token_lists):
+        end = start + len(tokens)
+        if tokens and any(b in held_blocks for b in range(start // block_size, (end - 1) // block_size + 1)):
+            touched.add(i)
+        start = end
+    return touched
+
+
+def emote_passes(texts: list[str], token_lists: list[list[int]], held: set[int], lexicon: Path,
+                 weight: int, block_size: int, seed: int) -> tuple[list[list[int]], int]:
+    """`weight - 1` extra passes over the messages with an emote, emoji or channel emote, each
+    pass in its own seeded order and cut into its own blocks, so a block never holds one message
+    twice (its twin would give a masked token away). Messages of held-out blocks stay out.
+    Returns the blocks and the number of messages repeated."""
+    from training.subsets import emote_tokens, read_lexicon_kinds
+
+    kinds = read_lexicon_kinds(lexicon)
+    chosen = [i for i, text in enumerate(texts) if i not in held and emote_tokens(text, kinds)]
+    blocks: list[list[int]] = []
+    for extra in range(weight - 1):
+        order = chosen[:]
+        random.Random(seed * 1000 + extra).shuffle(order)
+        blocks += group_texts([token_lists[i] for i in order], block_size)
+    return blocks, len(chosen)
 
 
 def load_base(args: MlmArgs, texts: list[str]) -> tuple[Any, Any]:
@@ -147,7 +180,9 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     started = time.monotonic()
     set_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    texts = unique_messages(read_corpus(args.corpus, args.limit))
+    lines = read_corpus(args.corpus, args.limit)
+    stream_lines = read_stream(args.stream) if args.stream is not None else []
+    texts = unique_messages(lines + stream_lines)  # the corpus first: its held-out blocks stay put
     tokenizer, model = load_base(args, texts)
     added_tokens = 0
     if args.emote_tokens:
@@ -168,6 +203,16 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     train_blocks = [b for i, b in enumerate(blocks) if i not in held_ids]
     log.info("MLM: %d messages -> %d blocks of %d tokens (%d held out)", len(texts), len(blocks),
              args.block_size, len(held_out))
+    repeated = 0
+    if args.emote_weight > 1:
+        if args.lexicon is None:
+            raise DataError("--emote_weight needs a lexicon (--lexicon) to find the emotes")
+        held = held_out_messages(encoded, held_ids, args.block_size)
+        extra, repeated = emote_passes(texts, encoded, held, args.lexicon, args.emote_weight,
+                                       args.block_size, args.seed)
+        train_blocks += extra
+        log.info("MLM: %d messages with emotes read %d times: %d more blocks", repeated,
+                 args.emote_weight, len(extra))
 
     scratch_dir = Path(tempfile.mkdtemp(prefix="twitch-mood-mlm-"))  # Trainer wants an output_dir
     loss_before = masked_lm_loss(model, tokenizer, held_out, args.seed, args.mlm_probability)
@@ -196,8 +241,12 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         "base": args.base,
         "corpus": {"path": str(args.corpus), "sha256": file_sha256(args.corpus),
                    "unique_messages": len(texts), "blocks": len(blocks)},
+        "stream": None if args.stream is None else {
+            "path": str(args.stream), "sha256": file_sha256(args.stream), "messages": len(stream_lines)},
+        "emote_messages_repeated": repeated,
+        "train_blocks": len(train_blocks),
         "emote_tokens_added": added_tokens,
-        "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out")
+        "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out", "stream")
                             and (k != "scratch" or args.base == SCRATCH_ROBERTA)},
         "held_out_loss": {"before": loss_before, "after": loss_after},
         "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from training.compare import main, table
+import pytest
+
+from mood.errors import UsageError
+from training.compare import check_mlm, main, table
 
 
 def run(recipe: str, seed: int, dev: float, probe: int | None = None) -> dict:
@@ -49,3 +52,20 @@ def test_streamer_emote_cell_lists_each_seed():
             run("base", 1, 0.7) | {"streamer_emotes": 101, "streamer_emotes/n": 120}]
     base = next(line for line in table(runs).splitlines() if line.startswith("| base |"))
     assert base.endswith("| 86, 101 of 120 |")
+
+
+def test_a_recipe_refuses_an_mlm_checkpoint_trained_on_other_data(tmp_path):
+    plain, stream = tmp_path / "plain", tmp_path / "stream"
+    for directory, report in ((plain, {"stream": None, "hyperparameters": {}}),
+                              (stream, {"stream": {"path": "chat_stream_2025.csv"},
+                                        "hyperparameters": {"emote_weight": 3}})):
+        directory.mkdir()
+        (directory / "mlm_report.json").write_text(json.dumps(report))
+    check_mlm("features", plain)
+    check_mlm("features+swaps+tokens+invented+stream-mlm", stream)
+    with pytest.raises(UsageError, match="needs an MLM checkpoint trained with"):
+        check_mlm("features+swaps+tokens+invented+stream-mlm", plain)
+    with pytest.raises(UsageError, match="needs an MLM checkpoint"):
+        check_mlm("features", stream)
+    with pytest.raises(UsageError, match=r"no mlm_report\.json"):
+        check_mlm("features", tmp_path)

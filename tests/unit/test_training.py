@@ -12,10 +12,11 @@ import pytest
 
 from bot.cli import main
 from model.paths import shared_data_dir
+from mood.errors import UsageError
 from training.bases import SCRATCH_ROBERTA, ScratchShape
-from training.data import DataError, parse_label, read_labeled
+from training.data import DataError, parse_label, read_labeled, read_stream
 from training.metrics import classification_report
-from training.mlm import MlmArgs, group_texts, train_mlm, unique_messages
+from training.mlm import MlmArgs, emote_passes, group_texts, held_out_messages, train_mlm, unique_messages
 from training.sentiment import SentimentArgs, class_weight_vector, train_sentiment
 from training.weak import corpus_examples, label_of, weak_label
 
@@ -417,3 +418,38 @@ def test_a_lexicon_model_scores_the_same_through_the_frozen_bf16_graph(lexicon_m
     for a, b in zip(traced, eager, strict=True):
         assert abs(a.positive - b.positive) < 1e-3 and abs(a.negative - b.negative) < 1e-3
     assert len({round(s.value, 3) for s in traced}) > 20  # not all alike
+
+
+def test_messages_of_held_out_blocks_are_found():
+    # blocks of 4: [0 5 2 0] [6 7 2 0] [8 2 | ...]; block 1 holds the end of message 1 and the start of 2
+    token_lists = [[0, 5, 2], [0, 6, 7, 2], [0, 8, 2], [0, 9, 2]]
+    assert held_out_messages(token_lists, {1}, 4) == {1, 2}
+    assert held_out_messages(token_lists, {0}, 4) == {0, 1}
+
+
+def test_emote_passes_repeat_only_emote_messages_apart_and_keep_held_out_ones_out(tmp_path):
+    lexicon = tmp_path / "lexicon.csv"
+    lexicon.write_text("token,kind,sentiment,meaning\nKEKW,bttv,0.6,laughing\nbased,slang,0.5,agree\n",
+                       encoding="utf-8")
+    texts = ["KEKW", "based take", "abcHype lets go", "hello", "KEKW KEKW", "😭"]
+    token_lists = [[0, 10 + i, 2] for i in range(len(texts))]  # each message its own marker token
+    blocks, repeated = emote_passes(texts, token_lists, {4}, lexicon, weight=3, block_size=3, seed=0)
+    assert repeated == 3  # KEKW, abcHype, 😭; slang is no emote; message 4 is held out
+    markers = [b[1] for b in blocks]
+    assert sorted(markers) == [10, 10, 12, 12, 15, 15]
+    wide, _ = emote_passes(texts, token_lists, {4}, lexicon, weight=3, block_size=9, seed=0)
+    assert len(wide) == 2 and all(sorted(b[1::3]) == [10, 12, 15] for b in wide)  # one pass a block
+    with pytest.raises(UsageError, match="emote_weight"):
+        MlmArgs(out=tmp_path, emote_weight=0)
+
+
+def test_stream_csv_errors_name_the_file_and_the_column(tmp_path):
+    good = tmp_path / "stream.csv"
+    good.write_text("user,message\nviewer1,KEKW\nviewer2,\nviewer3,  gg  \n", encoding="utf-8")
+    assert read_stream(good) == ["KEKW", "gg"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,text\nviewer1,KEKW\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.csv has no message column"):
+        read_stream(bad)
+    with pytest.raises(DataError, match="does not exist"):
+        read_stream(tmp_path / "missing.csv")
