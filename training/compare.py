@@ -44,11 +44,16 @@ RECIPES: dict[str, dict[str, Any]] = {
                                        "invented_emotes": 600},  # shipped
     "features+swaps+tokens+invented+stream-mlm": {"lexicon_features": True, "emote_swaps": 3,
                                                   "emote_tokens": True, "invented_emotes": 600},
+    "features+swaps+tokens+invented+stream-mlm+3-epochs": {
+        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
+        "epochs": 3},
 }
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json); every
 # other MLM recipe starts from the plain corpus: `twitch-mood train mlm` with its defaults.
+STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3}
 MLM_DATA: dict[str, dict[str, Any]] = {
-    "features+swaps+tokens+invented+stream-mlm": {"stream": "chat_stream_2025.csv", "emote_weight": 3},
+    "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
 }
 PLAIN_MLM = {"stream": None, "emote_weight": 1}
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
