@@ -116,12 +116,17 @@ def tiny_slice(tmp_path_factory) -> tuple[Path, Path]:
 def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tmp_path, capsys):
     corpus, labeled = tiny_slice
     mlm_dir = tmp_path / "mlm"
+    stream = tmp_path / "stream.csv"
+    stream.write_text("user,message\nviewer1,abcHype abcHype new sub\nviewer2,PogChamp what a play\n",
+                      encoding="utf-8")
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=mlm_dir, steps=30, batch_size=8,
-                       block_size=32, learning_rate=1e-3, emote_tokens=False)
+                       block_size=32, learning_rate=1e-3, emote_tokens=False, stream=stream, emote_weight=2)
     mlm_args.scratch = TINY
     mlm = train_mlm(mlm_args)
     assert (mlm_dir / "tokenizer.json").is_file() and (mlm_dir / "model.safetensors").is_file()
     assert mlm["held_out_loss"]["after"] < mlm["held_out_loss"]["before"]
+    assert mlm["stream"]["messages"] == 2 and len(mlm["stream"]["sha256"]) == 64
+    assert mlm["emote_messages_repeated"] >= 2  # at least the stream's two
 
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
