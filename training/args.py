@@ -40,7 +40,7 @@ class SentimentArgs:
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
-    epochs: int = _arg(2, "most epochs; the best dev epoch is kept")
+    epochs: int = _arg(3, "most epochs; the best dev epoch is kept")
     patience: int = _arg(1, "stop after this many epochs without a better dev macro-F1")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
@@ -89,10 +89,9 @@ class MlmArgs:
     warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
     seed: int = field(default=0, metadata={"help": "random seed"})
     limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
-    stream: Path | None = field(default=None, metadata={
-        "help": "a chat stream CSV (user,message) whose messages join the corpus, e.g. the shared "
-                "chat_stream_2025.csv (default none)"})
-    emote_weight: int = field(default=1, metadata={
+    stream: Path | None = field(default_factory=lambda: shared_data_dir() / "chat_stream_2025.csv", metadata={
+        "help": "a chat stream CSV (user,message) whose messages join the corpus ('' for none)"})
+    emote_weight: int = field(default=3, metadata={
         "help": "times each message with an emote, emoji or channel emote is read per pass over the "
                 "corpus (1: once, like every other message)"})
     emote_tokens: bool = field(default=True, metadata={
@@ -128,4 +127,6 @@ class PipelineArgs:
 
     no_mlm: bool = field(default=False, metadata={"help": "skip the MLM stage (for comparison)"})
     mlm_steps: int = field(default=1200, metadata={"help": "steps of the MLM stage"})
+    mlm_seed: int | None = field(default=None, metadata={
+        "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 2 --mlm_seed 0"})
     fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})

@@ -216,7 +216,8 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     corpus, labeled = tiny_slice
     root = tmp_path_factory.mktemp("lexicon-model")
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=root / "mlm", steps=2, batch_size=8,
-                       block_size=32, learning_rate=1e-3, emote_tokens=False)  # tokens join at fine-tuning
+                       block_size=32, learning_rate=1e-3, emote_tokens=False,  # tokens join at fine-tuning
+                       stream=None)
     mlm_args.scratch = TINY
     train_mlm(mlm_args)
     report = train_sentiment(SentimentArgs(
@@ -328,7 +329,7 @@ def test_mlm_with_emote_tokens_learns_them_and_fine_tuning_keeps_them(tiny_slice
     corpus, _ = tiny_slice
     lexicon = shared_data_dir() / "emote_lexicon.csv"
     mlm_args = MlmArgs(base=SCRATCH_ROBERTA, corpus=corpus, out=tmp_path / "mlm", steps=2, batch_size=8,
-                       block_size=32, learning_rate=1e-3, emote_tokens=True, lexicon=lexicon)
+                       block_size=32, learning_rate=1e-3, emote_tokens=True, lexicon=lexicon, stream=None)
     mlm_args.scratch = TINY
     report = train_mlm(mlm_args)
     assert report["emote_tokens_added"] > 1000
@@ -352,6 +353,14 @@ def test_a_lexicon_model_without_its_head_or_lexicon_names_the_missing_file(lexi
         (broken / missing).unlink()
         with pytest.raises(ModelLoadError, match=missing):
             Scorer.load(broken)
+
+
+def _parsed_mlm(parser: Any, argv: list[str]) -> tuple[Path | None, int]:
+    from training.args import MlmArgs
+    from training.cli import _parsed
+
+    parsed = _parsed(MlmArgs, parser.parse_args(["train", "mlm", "--out", "x", *argv]))
+    return parsed.stream, parsed.emote_weight
 
 
 def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
@@ -380,7 +389,10 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
     shipped = SentimentArgs(out=Path("x"))
     assert (shipped.class_weights, shipped.weak_limit, shipped.lexicon_tokens) == ("sqrt", 1000, True)
     assert (shipped.lexicon_features, shipped.emote_swaps, shipped.emote_tokens) == (True, 3, True)
-    assert shipped.invented_emotes == 600
+    assert shipped.invented_emotes == 600 and shipped.epochs == 3
+    mlm = MlmArgs(out=Path("x"))
+    assert mlm.emote_weight == 3 and mlm.stream is not None and mlm.stream.name == "chat_stream_2025.csv"
+    assert _parsed_mlm(parser, ["--stream", "", "--emote_weight", "1"]) == (None, 1)
     args = parser.parse_args(["train", "sentiment", "--out", "x", "--lexicon", "", "--no-lexicon-tokens",
                               "--class-weights", "none", "--learning-rate", "5e-5"])
     from training.cli import _parsed
@@ -458,3 +470,21 @@ def test_stream_csv_errors_name_the_file_and_the_column(tmp_path):
         read_stream(bad)
     with pytest.raises(DataError, match="does not exist"):
         read_stream(tmp_path / "missing.csv")
+
+
+def test_the_training_defaults_are_the_shipped_models_recipe():
+    from dataclasses import fields
+
+    from model.paths import DEFAULT_MODEL_DIR
+    from training.args import MlmArgs
+
+    report = json.loads((DEFAULT_MODEL_DIR / "training_report.json").read_text(encoding="utf-8"))
+    defaults = SentimentArgs(out=Path("x"))
+    for field in fields(SentimentArgs):
+        if field.name in ("out", "base", "seed", "data", "corpus", "lexicon"):
+            continue
+        assert report["hyperparameters"][field.name] == getattr(defaults, field.name), field.name
+    mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
+    assert mlm["hyperparameters"]["emote_weight"] == mlm_defaults.emote_weight
+    assert mlm["hyperparameters"]["steps"] == mlm_defaults.steps
+    assert mlm_defaults.stream is not None and mlm["stream"]["path"] == mlm_defaults.stream.name
