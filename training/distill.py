@@ -1,0 +1,161 @@
+"""A distilled student of the shipped model (issue 14's candidate): fewer layers, same text path.
+
+The student starts as a copy of the teacher with only some of its encoder layers (`--layers 0 2
+4`: every other one), keeps its embeddings, emote tokens and lexicon head, and learns the
+teacher's probabilities (soft labels, cross-entropy against them) over the unlabeled corpus and
+the labeled training split. The dev and test messages are left out, so the comparison is fair.
+It is then scored through the runtime Scorer beside the teacher: macro-F1 on dev and test and
+the share of labels equal to the teacher's, the rule a faster path must meet.
+
+    python -m training.distill --teacher model/default --out DIR --layers 0 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.encoding import ChatEncoder
+from model.fusion import HEAD_FILE, LexiconFusion
+from model.lexicon import LEXICON_FILE, read_lexicon
+from model.machine import machine_info
+from model.paths import default_corpus, shared_data_dir
+from model.text import normalize
+from mood.errors import UsageError
+from training.data import LabeledSet, read_corpus, read_labeled
+from training.metrics import classification_report
+from training.mlm import unique_messages
+from training.report import write_json
+from training.sentiment import EncodedSet
+
+
+def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
+    """The teacher's tokenizer and a copy of its classifier with only `layers` of its encoder."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(teacher))
+    base = AutoModelForSequenceClassification.from_pretrained(str(teacher), dtype=torch.float32)
+    encoder_layers = base.base_model.encoder.layer
+    count = len(encoder_layers)
+    if not layers or any(i < 0 or i >= count for i in layers) or len(set(layers)) < len(layers):
+        raise UsageError(f"--layers must name distinct layers among 0-{count - 1}, got {list(layers)}")
+    base.base_model.encoder.layer = torch.nn.ModuleList(encoder_layers[i] for i in layers)
+    base.config.num_hidden_layers = len(layers)
+    if not (teacher / HEAD_FILE).is_file():
+        return tokenizer, base
+    model = LexiconFusion(base)
+    model.load_head(teacher)
+    return tokenizer, model
+
+
+def distillation_texts(corpus: Path, labeled: LabeledSet, limit: int | None = None) -> list[str]:
+    """The corpus's and the training split's messages, normalised, each once, without any message
+    of the dev or test split."""
+    held = {normalize(t) for split in ("dev", "test") for t in labeled.split(split)[0]}
+    messages = unique_messages(read_corpus(corpus, limit) + labeled.split("train")[0])
+    return [t for t in messages if t not in held]
+
+
+def soft_labels(teacher: Path, texts: list[str]) -> list[list[float]]:
+    from model.scorer import Scorer
+
+    scorer = Scorer.load(str(teacher), quantize="off", precision="fp32")
+    return [[s.negative, s.neutral, s.positive] for s in scorer.predict(texts)]
+
+
+def compared(student: Path, teacher: Path, data: Path) -> dict[str, Any]:
+    """Macro-F1 of both on dev and test, and the student's labels equal to the teacher's."""
+    from model.scorer import Scorer
+
+    labeled = read_labeled(data)
+    scorers = {name: Scorer.load(str(path), quantize="off", precision="fp32")
+               for name, path in (("teacher", teacher), ("student", student))}
+    result: dict[str, Any] = {}
+    for split in ("dev", "test"):
+        texts, labels = labeled.split(split)
+        predicted = {name: [["negative", "neutral", "positive"].index(s.label) for s in scorer.predict(texts)]
+                     for name, scorer in scorers.items()}
+        same = sum(a == b for a, b in zip(predicted["teacher"], predicted["student"], strict=True))
+        result[split] = {name: round(classification_report(labels, p)["macro_f1"], 4)
+                         for name, p in predicted.items()}
+        result[split]["same_labels"] = round(same / len(texts), 4)
+    return result
+
+
+def distill(teacher: Path, out: Path, layers: Sequence[int], *, corpus: Path, data: Path, epochs: int = 2,
+            batch_size: int = 32, learning_rate: float = 1e-4, seed: int = 0,
+            limit: int | None = None) -> dict[str, Any]:
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+
+    started = time.monotonic()
+    set_seed(seed)
+    texts = distillation_texts(corpus, read_labeled(data), limit)
+    targets = soft_labels(teacher, texts)
+    tokenizer, model = student_of(teacher, layers)
+    lexicon = read_lexicon(teacher / LEXICON_FILE) if isinstance(model, LexiconFusion) else None
+    train_set = EncodedSet(ChatEncoder(tokenizer, 64, lexicon), texts, targets)  # type: ignore[arg-type]
+
+    def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
+        log_probs = torch.nn.functional.log_softmax(outputs["logits"], dim=-1)
+        return -(labels.to(log_probs.dtype) * log_probs).sum(-1).mean()
+
+    scratch = Path(tempfile.mkdtemp(prefix="twitch-mood-distill-"))
+    steps = math.ceil(len(train_set) / batch_size) * epochs
+    trainer = Trainer(
+        model=model, train_dataset=train_set, data_collator=DataCollatorWithPadding(tokenizer),
+        compute_loss_func=compute_loss,
+        args=TrainingArguments(output_dir=str(scratch), num_train_epochs=epochs,
+                               per_device_train_batch_size=batch_size, learning_rate=learning_rate,
+                               warmup_steps=math.ceil(0.06 * steps), weight_decay=0.01, save_strategy="no",
+                               logging_strategy="epoch", report_to=[],
+                               seed=seed, disable_tqdm=True, dataloader_num_workers=0,
+                               dataloader_pin_memory=False),
+    )
+    trainer.train()
+    shutil.rmtree(scratch, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(model, LexiconFusion):
+        model.save(out)
+        shutil.copy(teacher / LEXICON_FILE, out / LEXICON_FILE)
+    else:
+        model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    report = {"stage": "distill", "teacher": teacher.name, "layers": list(layers), "messages": len(texts),
+              "epochs": epochs, "learning_rate": learning_rate, "seed": seed,
+              "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
+              "duration_s": round(time.monotonic() - started, 1), "hardware": machine_info()}
+    report["compared"] = compared(out, teacher, data)
+    write_json(out / "distill_report.json", report)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.distill",
+                                     description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--teacher", type=Path, default=Path("model/default"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--layers", type=int, nargs="+", default=[0, 2, 4],
+                        help="teacher layers the student keeps")
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument("--data", type=Path, default=shared_data_dir() / "labeled_2025.csv")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    report = distill(args.teacher, args.out, args.layers, corpus=args.corpus, data=args.data,
+                     epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
+    print(json.dumps({k: report[k] for k in ("layers", "messages", "duration_s", "compared")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
