@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from model.paths import default_corpus, shared_data_dir
+from model.paths import DEFAULT_MODEL_DIR, default_corpus, shared_data_dir
 from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
+
+# Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
+MLM_STEPS = 1200
+EMOTE_WEIGHT = 3
+
+
+def default_stream() -> Path:
+    return shared_data_dir() / "chat_stream_2025.csv"
 
 
 def _arg(default: Any, help: str, **metadata: Any) -> Any:
@@ -80,7 +88,7 @@ class MlmArgs:
         "help": f"start: '{MINILM}', '{SCRATCH_ROBERTA}', a model directory or a hub name"})
     corpus: Path = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line"})
-    steps: int = field(default=1200, metadata={"help": "optimizer steps"})
+    steps: int = field(default=MLM_STEPS, metadata={"help": "optimizer steps"})
     batch_size: int = field(default=32, metadata={"help": "blocks per step"})
     block_size: int = field(default=64, metadata={"help": "tokens per block"})
     learning_rate: float | None = field(default=None, metadata={
@@ -88,10 +96,14 @@ class MlmArgs:
     mlm_probability: float = field(default=0.15, metadata={"help": "share of tokens masked"})
     warmup_ratio: float = field(default=0.06, metadata={"help": "share of steps warming up"})
     seed: int = field(default=0, metadata={"help": "random seed"})
-    limit: int | None = field(default=None, metadata={"help": "read only the first N corpus lines"})
-    stream: Path | None = field(default_factory=lambda: shared_data_dir() / "chat_stream_2025.csv", metadata={
+    limit: int | None = field(default=None, metadata={
+        "help": "read only the first N lines of the corpus and the stream together"})
+    stream: Path | None = field(default_factory=default_stream, metadata={
         "help": "a chat stream CSV (user,message) whose messages join the corpus ('' for none)"})
-    emote_weight: int = field(default=3, metadata={
+    leave_out: Path | None = field(default=None, metadata={
+        "help": "a labeled CSV (text and split columns) whose dev and test messages are left out of the MLM "
+                "text, so that the evaluation splits stay unseen text ('' for none)"})
+    emote_weight: int = field(default=EMOTE_WEIGHT, metadata={
         "help": "times each message with an emote, emoji or channel emote is read per pass over the "
                 "corpus (1: once, like every other message)"})
     emote_tokens: bool = field(default=True, metadata={
@@ -105,6 +117,8 @@ class MlmArgs:
         self.out, self.corpus = Path(self.out), Path(self.corpus)
         if self.stream is not None:
             self.stream = None if str(self.stream) in ("", ".") else Path(self.stream)
+        if self.leave_out is not None:
+            self.leave_out = None if str(self.leave_out) in ("", ".") else Path(self.leave_out)
         if self.emote_weight < 1:
             raise UsageError(f"--emote_weight must be 1 or more, not {self.emote_weight}")
         if self.lexicon is not None:
@@ -126,7 +140,42 @@ class PipelineArgs:
     """What `twitch-mood train all` adds to the fine-tuning arguments (SentimentArgs)."""
 
     no_mlm: bool = field(default=False, metadata={"help": "skip the MLM stage (for comparison)"})
-    mlm_steps: int = field(default=1200, metadata={"help": "steps of the MLM stage"})
+    mlm_steps: int = field(default=MLM_STEPS, metadata={"help": "steps of the MLM stage"})
+    mlm_stream: Path | None = field(default_factory=default_stream, metadata={
+        "help": "a chat stream CSV whose messages join the corpus in the MLM stage ('' for none)"})
+    mlm_emote_weight: int = field(default=EMOTE_WEIGHT, metadata={
+        "help": "times the MLM stage reads each message with an emote (1: once; needs --lexicon)"})
     mlm_seed: int | None = field(default=None, metadata={
         "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 2 --mlm_seed 0"})
     fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})
+
+    def __post_init__(self) -> None:
+        if self.mlm_stream is not None:  # HfArgumentParser hands `--mlm_stream ''` over as Path('.')
+            self.mlm_stream = None if str(self.mlm_stream) in ("", ".") else Path(self.mlm_stream)
+
+
+@dataclass
+class DistillArgs:
+    """Arguments of `python -m training.distill` (a student with fewer of the teacher's layers)."""
+
+    out: Path = field(metadata={"help": "output directory of the student"})
+    teacher: Path = field(default_factory=lambda: DEFAULT_MODEL_DIR, metadata={
+        "help": "the teacher checkpoint (default: the shipped model)"})
+    layers: list[int] = field(default_factory=lambda: [0, 2, 4], metadata={
+        "help": "the teacher's encoder layers the student keeps, in order"})
+    corpus: Path = field(default_factory=default_corpus, metadata={
+        "help": "unlabeled chat, one message per line, scored by the teacher"})
+    data: Path = field(default_factory=lambda: shared_data_dir() / "labeled_2025.csv", metadata={
+        "help": "labeled CSV: its train split joins the corpus, dev and test are left out and compared on"})
+    epochs: int = _arg(2, "passes over the teacher-labeled messages")
+    batch_size: int = _arg(32, "training batch size")
+    learning_rate: float = _arg(1e-4, "learning rate")
+    max_length: int = _arg(64, "tokens per message, as at scoring time")
+    warmup_ratio: float = _arg(0.06, "share of steps warming up")
+    weight_decay: float = _arg(0.01, "AdamW weight decay")
+    seed: int = _arg(0, "random seed")
+    limit: int | None = _arg(None, "read only the first N corpus lines (quick runs)")
+
+    def __post_init__(self) -> None:
+        self.out, self.teacher = Path(self.out), Path(self.teacher)
+        self.corpus, self.data = Path(self.corpus), Path(self.data)

@@ -20,7 +20,7 @@ import statistics
 import tempfile
 from collections.abc import Sequence
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from model.lexicon import Lexicon
@@ -49,16 +49,23 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
     "features+swaps+tokens+invented+stream-mlm+3-epochs": {  # shipped
         "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
         "epochs": 3},
+    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
+        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
+        "epochs": 3},
 }.items()}
-# What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json). The
-# stream recipes start from `twitch-mood train mlm` with its defaults, every other MLM recipe from
-# `twitch-mood train mlm --stream '' --emote_weight 1` (the plain corpus, the default before).
-STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3}
+# What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
+# stream file and emote weight, the labeled file whose dev and test messages were left out, and
+# emote tokens (as the recipe's fine-tuning). The stream recipes start from `twitch-mood train
+# mlm` with the options below; every other MLM recipe from `twitch-mood train mlm --stream ''
+# --emote_weight 1` (the plain corpus, the default before), `--no_emote_tokens` where it has none.
+STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3, "left_out": None}
 MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
+        **STREAM_MLM, "left_out": "labeled_2025.csv"},
 }
-PLAIN_MLM = {"stream": None, "emote_weight": 1}
+PLAIN_MLM = {"stream": None, "emote_weight": 1, "left_out": None}
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
@@ -142,19 +149,27 @@ def streamer_emotes(model: Path, count: int = 20) -> dict[str, int]:
 
 
 def mlm_data(mlm_dir: Path) -> dict[str, Any]:
-    """The stream file and emote weight an MLM checkpoint was trained with (its mlm_report.json)."""
+    """What an MLM checkpoint was trained with (its mlm_report.json): the stream and left-out files
+    by name, the emote weight and whether it has emote tokens."""
     report_file = mlm_dir / "mlm_report.json"
     if not report_file.is_file():
         raise UsageError(f"{mlm_dir} has no mlm_report.json: is it the output of `twitch-mood train mlm`?")
     report = json.loads(report_file.read_text(encoding="utf-8"))
-    stream = report.get("stream")
-    return {"stream": stream["path"] if stream else None,
-            "emote_weight": report.get("hyperparameters", {}).get("emote_weight", 1)}
+    hyperparameters = report.get("hyperparameters", {})
+
+    def name(entry: dict[str, Any] | None) -> str | None:
+        return PurePath(entry["path"]).name if entry else None
+
+    return {"stream": name(report.get("stream")), "emote_weight": hyperparameters.get("emote_weight", 1),
+            "left_out": name(report.get("left_out")),
+            "emote_tokens": hyperparameters.get("emote_tokens", False)}
 
 
 def check_mlm(recipe: str, mlm_dir: Path) -> None:
-    """A recipe's MLM checkpoint must come from the MLM data the recipe names (MLM_DATA)."""
-    wanted, found = MLM_DATA.get(recipe, PLAIN_MLM), mlm_data(mlm_dir)
+    """A recipe's MLM checkpoint must come from the MLM data the recipe names (MLM_DATA), with emote
+    tokens exactly when the recipe fine-tunes with them."""
+    wanted = {**MLM_DATA.get(recipe, PLAIN_MLM), "emote_tokens": RECIPES[recipe].get("emote_tokens", True)}
+    found = mlm_data(mlm_dir)
     if found != wanted:
         raise UsageError(f"recipe {recipe!r} needs an MLM checkpoint trained with {wanted}, "
                          f"but {mlm_dir.name} was trained with {found}")

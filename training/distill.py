@@ -7,18 +7,18 @@ the labeled training split. The dev and test messages are left out, so the compa
 It is then scored through the runtime Scorer beside the teacher: macro-F1 on dev and test and
 the share of labels equal to the teacher's, the rule a faster path must meet.
 
-    python -m training.distill --teacher model/default --out DIR --layers 0 2 4
+    python -m training.distill --out DIR --layers 0 2 4   (--help: every option)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import shutil
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,9 @@ from model.encoding import ChatEncoder
 from model.fusion import HEAD_FILE, LexiconFusion
 from model.lexicon import LEXICON_FILE, read_lexicon
 from model.machine import machine_info
-from model.paths import default_corpus, shared_data_dir
 from model.text import normalize
 from mood.errors import UsageError
+from training.args import DistillArgs
 from training.data import LabeledSet, read_corpus, read_labeled
 from training.metrics import classification_report
 from training.mlm import unique_messages
@@ -66,6 +66,7 @@ def distillation_texts(corpus: Path, labeled: LabeledSet, limit: int | None = No
 
 
 def soft_labels(teacher: Path, texts: list[str]) -> list[list[float]]:
+    """The teacher's probabilities (negative, neutral, positive) for each text, in fp32."""
     from model.scorer import Scorer
 
     scorer = Scorer.load(str(teacher), quantize="off", precision="fp32")
@@ -91,69 +92,59 @@ def compared(student: Path, teacher: Path, data: Path) -> dict[str, Any]:
     return result
 
 
-def distill(teacher: Path, out: Path, layers: Sequence[int], *, corpus: Path, data: Path, epochs: int = 2,
-            batch_size: int = 32, learning_rate: float = 1e-4, seed: int = 0,
-            limit: int | None = None) -> dict[str, Any]:
+def distill(args: DistillArgs) -> dict[str, Any]:
+    """Train the student, save it with `distill_report.json` in `args.out`, compare it with the
+    teacher; returns the report."""
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
     started = time.monotonic()
-    set_seed(seed)
-    texts = distillation_texts(corpus, read_labeled(data), limit)
-    targets = soft_labels(teacher, texts)
-    tokenizer, model = student_of(teacher, layers)
-    lexicon = read_lexicon(teacher / LEXICON_FILE) if isinstance(model, LexiconFusion) else None
-    train_set = EncodedSet(ChatEncoder(tokenizer, 64, lexicon), texts, targets)  # type: ignore[arg-type]
+    set_seed(args.seed)
+    texts = distillation_texts(args.corpus, read_labeled(args.data), args.limit)
+    targets = soft_labels(args.teacher, texts)
+    tokenizer, model = student_of(args.teacher, args.layers)
+    lexicon = read_lexicon(args.teacher / LEXICON_FILE) if isinstance(model, LexiconFusion) else None
+    train_set = EncodedSet(ChatEncoder(tokenizer, args.max_length, lexicon), texts, targets)  # type: ignore[arg-type]
 
     def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
         log_probs = torch.nn.functional.log_softmax(outputs["logits"], dim=-1)
-        return -(labels.to(log_probs.dtype) * log_probs).sum(-1).mean()
+        return -(labels.to(log_probs.dtype) * log_probs).sum(-1).mean()  # cross-entropy to soft labels
 
-    scratch = Path(tempfile.mkdtemp(prefix="twitch-mood-distill-"))
-    steps = math.ceil(len(train_set) / batch_size) * epochs
-    trainer = Trainer(
-        model=model, train_dataset=train_set, data_collator=DataCollatorWithPadding(tokenizer),
-        compute_loss_func=compute_loss,
-        args=TrainingArguments(output_dir=str(scratch), num_train_epochs=epochs,
-                               per_device_train_batch_size=batch_size, learning_rate=learning_rate,
-                               warmup_steps=math.ceil(0.06 * steps), weight_decay=0.01, save_strategy="no",
-                               logging_strategy="epoch", report_to=[],
-                               seed=seed, disable_tqdm=True, dataloader_num_workers=0,
-                               dataloader_pin_memory=False),
-    )
-    trainer.train()
-    shutil.rmtree(scratch, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
+    steps = math.ceil(len(train_set) / args.batch_size) * args.epochs
+    with tempfile.TemporaryDirectory(prefix="twitch-mood-distill-") as scratch:  # Trainer wants an output_dir
+        trainer = Trainer(
+            model=model, train_dataset=train_set, data_collator=DataCollatorWithPadding(tokenizer),
+            compute_loss_func=compute_loss,
+            args=TrainingArguments(
+                output_dir=scratch, num_train_epochs=args.epochs, per_device_train_batch_size=args.batch_size,
+                learning_rate=args.learning_rate, warmup_steps=math.ceil(args.warmup_ratio * steps),
+                weight_decay=args.weight_decay, save_strategy="no", logging_strategy="epoch", report_to=[],
+                seed=args.seed, disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=False),
+        )
+        trainer.train()
+    args.out.mkdir(parents=True, exist_ok=True)
     if isinstance(model, LexiconFusion):
-        model.save(out)
-        shutil.copy(teacher / LEXICON_FILE, out / LEXICON_FILE)
+        model.save(args.out)
+        shutil.copy(args.teacher / LEXICON_FILE, args.out / LEXICON_FILE)
     else:
-        model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    report = {"stage": "distill", "teacher": teacher.name, "layers": list(layers), "messages": len(texts),
-              "epochs": epochs, "learning_rate": learning_rate, "seed": seed,
+        model.save_pretrained(str(args.out))
+    tokenizer.save_pretrained(str(args.out))
+    report = {"stage": "distill", "teacher": args.teacher.name, "messages": len(texts),
+              "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("out", "teacher")},
               "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
               "duration_s": round(time.monotonic() - started, 1), "hardware": machine_info()}
-    report["compared"] = compared(out, teacher, data)
-    write_json(out / "distill_report.json", report)
+    report["compared"] = compared(args.out, args.teacher, args.data)
+    write_json(args.out / "distill_report.json", report)
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.distill",
-                                     description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--teacher", type=Path, default=Path("model/default"))
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--layers", type=int, nargs="+", default=[0, 2, 4],
-                        help="teacher layers the student keeps")
-    parser.add_argument("--corpus", type=Path, default=default_corpus())
-    parser.add_argument("--data", type=Path, default=shared_data_dir() / "labeled_2025.csv")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    report = distill(args.teacher, args.out, args.layers, corpus=args.corpus, data=args.data,
-                     epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed)
-    print(json.dumps({k: report[k] for k in ("layers", "messages", "duration_s", "compared")}))
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(DistillArgs)  # type: ignore[arg-type]
+    parser.prog = "python -m training.distill"
+    (args,) = parser.parse_args_into_dataclasses(argv)
+    report = distill(args)
+    print(json.dumps({k: report[k] for k in ("messages", "train_loss_log", "duration_s", "compared")}))
     return 0
 
 

@@ -32,7 +32,7 @@ from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
-from training.data import DataError, file_sha256, read_corpus, read_stream
+from training.data import DataError, file_sha256, read_corpus, read_labeled, read_stream
 from training.report import write_json
 from training.vocab import add_emote_tokens
 
@@ -84,6 +84,14 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
     flat = [token for tokens in token_lists for token in tokens]
     usable = len(flat) // block_size * block_size
     return [flat[i:i + block_size] for i in range(0, usable, block_size)]
+
+
+def without_evaluation_messages(texts: list[str], labeled: Path) -> tuple[list[str], int]:
+    """`texts` without the (normalised) dev and test messages of a labeled CSV; and how many went."""
+    data = read_labeled(labeled)
+    evaluation = {normalize(t) for split in ("dev", "test") for t in data.split(split)[0]}
+    kept = [t for t in texts if t not in evaluation]
+    return kept, len(texts) - len(kept)
 
 
 def held_out_messages(token_lists: list[list[int]], held_blocks: set[int], block_size: int) -> set[int]:
@@ -182,7 +190,13 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     lines = read_corpus(args.corpus, args.limit)
     stream_lines = read_stream(args.stream) if args.stream is not None else []
+    if args.limit is not None:
+        stream_lines = stream_lines[:max(0, args.limit - len(lines))]
     texts = unique_messages(lines + stream_lines)  # the corpus first: its held-out blocks stay put
+    left_out = 0
+    if args.leave_out is not None:
+        texts, left_out = without_evaluation_messages(texts, args.leave_out)
+        log.info("MLM: %d dev and test messages of %s left out", left_out, args.leave_out.name)
     tokenizer, model = load_base(args, texts)
     added_tokens = 0
     if args.emote_tokens:
@@ -206,7 +220,8 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
     repeated = 0
     if args.emote_weight > 1:
         if args.lexicon is None:
-            raise DataError("--emote_weight needs a lexicon (--lexicon) to find the emotes")
+            raise DataError("--emote_weight needs a lexicon (--lexicon) to find the emotes; without one, "
+                            "give --emote_weight 1 (train all: --mlm_emote_weight 1)")
         held = held_out_messages(encoded, held_ids, args.block_size)
         extra, repeated = emote_passes(texts, encoded, held, args.lexicon, args.emote_weight,
                                        args.block_size, args.seed)
@@ -242,11 +257,14 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         "corpus": {"path": str(args.corpus), "sha256": file_sha256(args.corpus),
                    "unique_messages": len(texts), "blocks": len(blocks)},
         "stream": None if args.stream is None else {
-            "path": str(args.stream), "sha256": file_sha256(args.stream), "messages": len(stream_lines)},
+            "path": args.stream.name, "sha256": file_sha256(args.stream), "messages": len(stream_lines)},
+        "left_out": None if args.leave_out is None else {
+            "path": args.leave_out.name, "sha256": file_sha256(args.leave_out), "messages": left_out},
         "emote_messages_repeated": repeated,
         "train_blocks": len(train_blocks),
         "emote_tokens_added": added_tokens,
-        "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("corpus", "out", "stream")
+        "hyperparameters": {k: v for k, v in asdict(args).items()
+                            if k not in ("corpus", "out", "stream", "leave_out")
                             and (k != "scratch" or args.base == SCRATCH_ROBERTA)},
         "held_out_loss": {"before": loss_before, "after": loss_after},
         "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],

@@ -45,11 +45,10 @@ def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]
             raise DataError("the MLM stage needs a corpus (--corpus)")
         mlm_out = work / "mlm"
         mlm_seed = sentiment.seed if args.mlm_seed is None else args.mlm_seed
-        mlm_args = MlmArgs(base=sentiment.base, corpus=sentiment.corpus, out=mlm_out, steps=args.mlm_steps,
-                           seed=mlm_seed, emote_tokens=sentiment.emote_tokens, lexicon=sentiment.lexicon)
-        if sentiment.lexicon is None:
-            mlm_args.emote_weight = 1  # no lexicon, no emotes to weight
-        mlm_report = train_mlm(mlm_args)
+        mlm_report = train_mlm(MlmArgs(
+            base=sentiment.base, corpus=sentiment.corpus, out=mlm_out, steps=args.mlm_steps, seed=mlm_seed,
+            stream=args.mlm_stream, emote_weight=args.mlm_emote_weight, emote_tokens=sentiment.emote_tokens,
+            lexicon=sentiment.lexicon))
         sentiment_base = str(mlm_out)
     sentiment_out = work / "sentiment"
     report = train_sentiment(replace(sentiment, base=sentiment_base, out=sentiment_out))

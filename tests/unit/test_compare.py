@@ -55,17 +55,27 @@ def test_streamer_emote_cell_lists_each_seed():
 
 
 def test_a_recipe_refuses_an_mlm_checkpoint_trained_on_other_data(tmp_path):
-    plain, stream = tmp_path / "plain", tmp_path / "stream"
-    for directory, report in ((plain, {"stream": None, "hyperparameters": {}}),
-                              (stream, {"stream": {"path": "chat_stream_2025.csv"},
-                                        "hyperparameters": {"emote_weight": 3}})):
-        directory.mkdir()
-        (directory / "mlm_report.json").write_text(json.dumps(report))
-    check_mlm("features", plain)
-    check_mlm("features+swaps+tokens+invented+stream-mlm", stream)
-    with pytest.raises(UsageError, match="needs an MLM checkpoint trained with"):
-        check_mlm("features+swaps+tokens+invented+stream-mlm", plain)
-    with pytest.raises(UsageError, match="needs an MLM checkpoint"):
-        check_mlm("features", stream)
+    reports = {
+        "plain": {"stream": None, "hyperparameters": {"emote_tokens": False}},
+        "plain-tokens": {"stream": None, "hyperparameters": {"emote_tokens": True}},
+        "stream": {"stream": {"path": "../shared/data/chat_stream_2025.csv"},  # a relative path: by name
+                   "hyperparameters": {"emote_weight": 3, "emote_tokens": True}},
+        "stream-without-eval": {"stream": {"path": "chat_stream_2025.csv"},
+                                "left_out": {"path": "labeled_2025.csv"},
+                                "hyperparameters": {"emote_weight": 3, "emote_tokens": True}},
+    }
+    for name, report in reports.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mlm_report.json").write_text(json.dumps(report))
+    check_mlm("features", tmp_path / "plain")
+    check_mlm("features+swaps+tokens", tmp_path / "plain-tokens")
+    check_mlm("features+swaps+tokens+invented+stream-mlm", tmp_path / "stream")
+    check_mlm("features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs", tmp_path / "stream-without-eval")
+    for recipe, wrong in (("features+swaps+tokens+invented+stream-mlm", "plain-tokens"),
+                          ("features", "stream"), ("features", "plain-tokens"),  # emote tokens it lacks
+                          ("features+swaps+tokens", "plain"),
+                          ("features+swaps+tokens+invented+stream-mlm", "stream-without-eval")):
+        with pytest.raises(UsageError, match="needs an MLM checkpoint trained with"):
+            check_mlm(recipe, tmp_path / wrong)
     with pytest.raises(UsageError, match=r"no mlm_report\.json"):
         check_mlm("features", tmp_path)

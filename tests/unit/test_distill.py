@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mood.errors import UsageError
+from training.args import DistillArgs
 from training.data import LabeledSet
 from training.distill import distill, distillation_texts, student_of
 
@@ -19,11 +20,13 @@ def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir,
         f"l{i:05d},{text.replace(',', ' ')},{('negative', 'neutral', 'positive')[i % 3]},{('train', 'dev', 'test')[i % 3]}"
         for i, text in enumerate(corpus_lines[200:260]) if text.strip()]
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    report = distill(tiny_model_dir, tmp_path / "student", [1], corpus=corpus, data=data, epochs=1,
-                     learning_rate=1e-3)
+    report = distill(DistillArgs(out=tmp_path / "student", teacher=tiny_model_dir, layers=[1], corpus=corpus,
+                                 data=data, epochs=3, learning_rate=1e-3))
     config = json.loads((tmp_path / "student" / "config.json").read_text())
     assert config["num_hidden_layers"] == 1
     assert report["messages"] > 100
+    first, *_, last = report["train_loss_log"]
+    assert last < first  # it learns the teacher's probabilities
     for split in ("dev", "test"):
         compared = report["compared"][split]
         assert 0.0 <= compared["same_labels"] <= 1.0 and 0.0 <= compared["student"] <= 1.0

@@ -488,3 +488,13 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
     assert mlm["hyperparameters"]["emote_weight"] == mlm_defaults.emote_weight
     assert mlm["hyperparameters"]["steps"] == mlm_defaults.steps
     assert mlm_defaults.stream is not None and mlm["stream"]["path"] == mlm_defaults.stream.name
+
+
+def test_the_mlm_text_can_leave_the_evaluation_messages_out(tmp_path):
+    from training.mlm import without_evaluation_messages
+
+    labeled = tmp_path / "labeled.csv"
+    labeled.write_text("text,label,split\nnice one,positive,train\nKEKW   KEKW,positive,dev\n"
+                       "this stream is dead,negative,test\n", encoding="utf-8")
+    texts = unique_messages(["nice one", "KEKW KEKW", "this stream is dead", "hello chat"])
+    assert without_evaluation_messages(texts, labeled) == (["nice one", "hello chat"], 2)
