@@ -476,7 +476,7 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
     from dataclasses import fields
 
     from model.paths import DEFAULT_MODEL_DIR
-    from training.args import MlmArgs
+    from training.args import MlmArgs, PipelineArgs
 
     report = json.loads((DEFAULT_MODEL_DIR / "training_report.json").read_text(encoding="utf-8"))
     defaults = SentimentArgs(out=Path("x"))
@@ -485,9 +485,13 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
             continue
         assert report["hyperparameters"][field.name] == getattr(defaults, field.name), field.name
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
-    assert mlm["hyperparameters"]["emote_weight"] == mlm_defaults.emote_weight
-    assert mlm["hyperparameters"]["steps"] == mlm_defaults.steps
+    for name, value in mlm["hyperparameters"].items():
+        default = getattr(mlm_defaults, name)
+        assert value == (default.name if isinstance(default, Path) else default), name
     assert mlm_defaults.stream is not None and mlm["stream"]["path"] == mlm_defaults.stream.name
+    pipeline = PipelineArgs()
+    assert (pipeline.mlm_steps, pipeline.mlm_emote_weight) == (mlm_defaults.steps, mlm_defaults.emote_weight)
+    assert pipeline.mlm_stream == mlm_defaults.stream
 
 
 def test_the_mlm_text_can_leave_the_evaluation_messages_out(tmp_path):
