@@ -56,8 +56,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
 # stream file and emote weight, the labeled file whose dev and test messages were left out, and
 # emote tokens (as the recipe's fine-tuning). The stream recipes start from `twitch-mood train
-# mlm` with the options below; every other MLM recipe from `twitch-mood train mlm --stream ''
-# --emote_weight 1` (the plain corpus, the default before), `--no_emote_tokens` where it has none.
+# mlm` with its defaults (`-without-eval`: with `--leave_out ../shared/data/labeled_2025.csv`);
+# every other MLM recipe from `twitch-mood train mlm --stream '' --emote_weight 1` (the plain
+# corpus, the default before), `--no_emote_tokens` where it has no emote tokens.
 STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3, "left_out": None}
 MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,

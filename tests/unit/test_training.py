@@ -489,6 +489,7 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         default = getattr(mlm_defaults, name)
         assert value == (default.name if isinstance(default, Path) else default), name
     assert mlm_defaults.stream is not None and mlm["stream"]["path"] == mlm_defaults.stream.name
+    assert mlm_defaults.leave_out is None and mlm.get("left_out") is None
     pipeline = PipelineArgs()
     assert (pipeline.mlm_steps, pipeline.mlm_emote_weight) == (mlm_defaults.steps, mlm_defaults.emote_weight)
     assert pipeline.mlm_stream == mlm_defaults.stream
