@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -28,14 +28,17 @@ from model.encoding import ChatEncoder
 from model.fusion import HEAD_FILE, LexiconFusion
 from model.lexicon import LEXICON_FILE, read_lexicon
 from model.machine import machine_info
-from model.text import normalize
 from mood.errors import UsageError
+from mood.labels import LABELS
 from training.args import DistillArgs
 from training.data import LabeledSet, read_corpus, read_labeled
 from training.metrics import classification_report
-from training.mlm import unique_messages
+from training.mlm import evaluation_messages, unique_messages
 from training.report import write_json
 from training.sentiment import EncodedSet
+
+if TYPE_CHECKING:
+    from model.scorer import Scorer
 
 
 def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
@@ -60,35 +63,35 @@ def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
 def distillation_texts(corpus: Path, labeled: LabeledSet, limit: int | None = None) -> list[str]:
     """The corpus's and the training split's messages, normalised, each once, without any message
     of the dev or test split."""
-    held = {normalize(t) for split in ("dev", "test") for t in labeled.split(split)[0]}
+    held = evaluation_messages(labeled)
     messages = unique_messages(read_corpus(corpus, limit) + labeled.split("train")[0])
     return [t for t in messages if t not in held]
 
 
-def soft_labels(teacher: Path, texts: list[str]) -> list[list[float]]:
-    """The teacher's probabilities (negative, neutral, positive) for each text, in fp32."""
+def load_scorer(path: Path) -> Scorer:
     from model.scorer import Scorer
 
-    scorer = Scorer.load(str(teacher), quantize="off", precision="fp32")
-    return [[s.negative, s.neutral, s.positive] for s in scorer.predict(texts)]
+    return Scorer.load(str(path), quantize="off", precision="fp32")
 
 
-def compared(student: Path, teacher: Path, data: Path) -> dict[str, Any]:
+def soft_labels(teacher: Scorer, texts: list[str]) -> list[list[float]]:
+    """The teacher's probabilities (negative, neutral, positive) for each text."""
+    return [[s.negative, s.neutral, s.positive] for s in teacher.predict(texts)]
+
+
+def compared(student: Path, teacher: Scorer, labeled: LabeledSet) -> dict[str, Any]:
     """Macro-F1 of both on dev and test, and the student's labels equal to the teacher's."""
-    from model.scorer import Scorer
-
-    labeled = read_labeled(data)
-    scorers = {name: Scorer.load(str(path), quantize="off", precision="fp32")
-               for name, path in (("teacher", teacher), ("student", student))}
+    scorers = {"teacher": teacher, "student": load_scorer(student)}
     result: dict[str, Any] = {}
     for split in ("dev", "test"):
         texts, labels = labeled.split(split)
-        predicted = {name: [["negative", "neutral", "positive"].index(s.label) for s in scorer.predict(texts)]
+        predicted = {name: [LABELS.index(s.label) for s in scorer.predict(texts)]
                      for name, scorer in scorers.items()}
         same = sum(a == b for a, b in zip(predicted["teacher"], predicted["student"], strict=True))
         result[split] = {name: round(classification_report(labels, p)["macro_f1"], 4)
                          for name, p in predicted.items()}
         result[split]["same_labels"] = round(same / len(texts), 4)
+    scorers["student"].close()
     return result
 
 
@@ -99,8 +102,10 @@ def distill(args: DistillArgs) -> dict[str, Any]:
 
     started = time.monotonic()
     set_seed(args.seed)
-    texts = distillation_texts(args.corpus, read_labeled(args.data), args.limit)
-    targets = soft_labels(args.teacher, texts)
+    labeled = read_labeled(args.data)
+    texts = distillation_texts(args.corpus, labeled, args.limit)
+    teacher = load_scorer(args.teacher)
+    targets = soft_labels(teacher, texts)
     tokenizer, model = student_of(args.teacher, args.layers)
     lexicon = read_lexicon(args.teacher / LEXICON_FILE) if isinstance(model, LexiconFusion) else None
     train_set = EncodedSet(ChatEncoder(tokenizer, args.max_length, lexicon), texts, targets)  # type: ignore[arg-type]
@@ -132,7 +137,8 @@ def distill(args: DistillArgs) -> dict[str, Any]:
               "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("out", "teacher")},
               "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
               "duration_s": round(time.monotonic() - started, 1), "hardware": machine_info()}
-    report["compared"] = compared(args.out, args.teacher, args.data)
+    report["compared"] = compared(args.out, teacher, labeled)
+    teacher.close()
     write_json(args.out / "distill_report.json", report)
     return report
 

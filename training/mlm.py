@@ -32,7 +32,7 @@ from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
-from training.data import DataError, file_sha256, read_corpus, read_labeled, read_stream
+from training.data import DataError, LabeledSet, file_sha256, read_corpus, read_labeled, read_stream
 from training.report import write_json
 from training.vocab import add_emote_tokens
 
@@ -86,10 +86,14 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
     return [flat[i:i + block_size] for i in range(0, usable, block_size)]
 
 
+def evaluation_messages(data: LabeledSet) -> set[str]:
+    """The dev and test messages of a labeled set, normalised as the MLM text is."""
+    return {normalize(t) for split in ("dev", "test") for t in data.split(split)[0]}
+
+
 def without_evaluation_messages(texts: list[str], labeled: Path) -> tuple[list[str], int]:
     """`texts` without the (normalised) dev and test messages of a labeled CSV; and how many went."""
-    data = read_labeled(labeled)
-    evaluation = {normalize(t) for split in ("dev", "test") for t in data.split(split)[0]}
+    evaluation = evaluation_messages(read_labeled(labeled))
     kept = [t for t in texts if t not in evaluation]
     return kept, len(texts) - len(kept)
 
