@@ -148,6 +148,10 @@ class PipelineArgs:
     mlm_seed: int | None = field(default=None, metadata={
         "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 2 --mlm_seed 0"})
     fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})
+    distill_layers: list[int] = field(default_factory=list, metadata={
+        "help": "after fine-tuning, distil a student that keeps these of its encoder layers "
+                "(training/distill.py) and ship the student (none: ship the fine-tuned model)"})
+    distill_epochs: int = field(default=2, metadata={"help": "passes of the distillation stage"})
 
     def __post_init__(self) -> None:
         if self.mlm_stream is not None:  # HfArgumentParser hands `--mlm_stream ''` over as Path('.')

@@ -79,20 +79,23 @@ def soft_labels(teacher: Scorer, texts: list[str]) -> list[list[float]]:
     return [[s.negative, s.neutral, s.positive] for s in teacher.predict(texts)]
 
 
-def compared(student: Path, teacher: Scorer, labeled: LabeledSet) -> dict[str, Any]:
-    """Macro-F1 of both on dev and test, and the student's labels equal to the teacher's."""
+def compared(student: Path, teacher: Scorer, labeled: LabeledSet) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Macro-F1 of both on dev and test with the student's labels equal to the teacher's; and the
+    student's own metrics per split."""
     scorers = {"teacher": teacher, "student": load_scorer(student)}
     result: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
     for split in ("dev", "test"):
         texts, labels = labeled.split(split)
         predicted = {name: [LABELS.index(s.label) for s in scorer.predict(texts)]
                      for name, scorer in scorers.items()}
         same = sum(a == b for a, b in zip(predicted["teacher"], predicted["student"], strict=True))
-        result[split] = {name: round(classification_report(labels, p)["macro_f1"], 4)
-                         for name, p in predicted.items()}
+        reports = {name: classification_report(labels, p) for name, p in predicted.items()}
+        result[split] = {name: round(r["macro_f1"], 4) for name, r in reports.items()}
         result[split]["same_labels"] = round(same / len(texts), 4)
+        metrics[split] = reports["student"]
     scorers["student"].close()
-    return result
+    return result, metrics
 
 
 def distill(args: DistillArgs) -> dict[str, Any]:
@@ -137,7 +140,7 @@ def distill(args: DistillArgs) -> dict[str, Any]:
               "hyperparameters": {k: v for k, v in asdict(args).items() if k not in ("out", "teacher")},
               "train_loss_log": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e],
               "duration_s": round(time.monotonic() - started, 1), "hardware": machine_info()}
-    report["compared"] = compared(args.out, teacher, labeled)
+    report["compared"], report["metrics"] = compared(args.out, teacher, labeled)
     teacher.close()
     write_json(args.out / "distill_report.json", report)
     return report

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from training.args import MlmArgs, PipelineArgs, SentimentArgs
+from training.args import DistillArgs, MlmArgs, PipelineArgs, SentimentArgs
 from training.data import DataError
 from training.mlm import train_mlm
 from training.report import write_json
@@ -31,6 +31,20 @@ def save_half(directory: Path) -> None:
 
     model = AutoModelForSequenceClassification.from_pretrained(str(directory), dtype=torch.float32)
     model.half().save_pretrained(str(directory))
+
+
+def distill_stage(args: PipelineArgs, sentiment: SentimentArgs, *, teacher: Path,
+                  out: Path) -> dict[str, Any]:
+    """A student of the fine-tuned `teacher` with `args.distill_layers` of its layers, in `out`."""
+    from training.distill import distill
+
+    if sentiment.corpus is None:
+        raise DataError("the distillation stage needs a corpus (--corpus)")
+    report = distill(DistillArgs(
+        out=out, teacher=teacher, layers=args.distill_layers, corpus=sentiment.corpus, data=sentiment.data,
+        epochs=args.distill_epochs, max_length=sentiment.max_length, seed=sentiment.seed))
+    (out / "distill_report.json").unlink()  # nested in the pipeline's report instead
+    return report
 
 
 def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]:
@@ -52,16 +66,24 @@ def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]
         sentiment_base = str(mlm_out)
     sentiment_out = work / "sentiment"
     report = train_sentiment(replace(sentiment, base=sentiment_base, out=sentiment_out))
+    shipped, distill_report = sentiment_out, None
+    if args.distill_layers:
+        distill_report = distill_stage(args, sentiment, teacher=sentiment_out, out=work / "student")
+        shipped = work / "student"
 
     if out.exists():
         shutil.rmtree(out)
-    shutil.copytree(sentiment_out, out)
+    shutil.copytree(shipped, out)
     if not args.fp32:
         save_half(out)
     report["pipeline"] = {"base": sentiment.base, "mlm": not args.no_mlm,
                           "weights": "fp32" if args.fp32 else "fp16",
                           "total_duration_s": round(time.monotonic() - started, 1)}
     report["mlm_stage"] = mlm_report
+    if distill_report is not None:  # the metrics describe what is shipped: the student
+        report["fine_tuned_metrics"] = report["metrics"]
+        report["metrics"] = distill_report.pop("metrics")
+        report["distill_stage"] = distill_report
     write_json(out / "training_report.json", report)
     log.info("pipeline: %s in %.0f s", out, report["pipeline"]["total_duration_s"])
     return report
@@ -73,6 +95,9 @@ def summary(report: dict[str, Any]) -> str:
     for split, metrics in report.get("metrics", {}).items():
         lines.append(f"{split}: macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f} "
                      f"(n={metrics['n']})")
+    for split, compared in (report.get("distill_stage") or {}).get("compared", {}).items():
+        lines.append(f"{split}: student macro-F1 {compared['student']:.3f} against the fine-tuned model's "
+                     f"{compared['teacher']:.3f}, {compared['same_labels']:.1%} of its labels")
     if report.get("mlm_stage"):
         loss = report["mlm_stage"]["held_out_loss"]
         lines.append(f"MLM held-out loss {loss['before']:.3f} -> {loss['after']:.3f}")

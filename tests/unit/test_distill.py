@@ -7,12 +7,15 @@ import json
 import pytest
 
 from mood.errors import UsageError
-from training.args import DistillArgs
+from training.args import DistillArgs, PipelineArgs, SentimentArgs
 from training.data import LabeledSet
 from training.distill import distill, distillation_texts, student_of
+from training.pipeline import run_pipeline, summary
 
 
-def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir, corpus_lines, tmp_path):
+@pytest.fixture
+def chat(corpus_lines, tmp_path):
+    """A small corpus and a labeled CSV with all three splits."""
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(corpus_lines[:120]) + "\n", encoding="utf-8")
     data = tmp_path / "labeled.csv"
@@ -20,6 +23,11 @@ def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir,
         f"l{i:05d},{text.replace(',', ' ')},{('negative', 'neutral', 'positive')[i % 3]},{('train', 'dev', 'test')[i % 3]}"
         for i, text in enumerate(corpus_lines[200:260]) if text.strip()]
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return corpus, data
+
+
+def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir, chat, tmp_path):
+    corpus, data = chat
     report = distill(DistillArgs(out=tmp_path / "student", teacher=tiny_model_dir, layers=[1], corpus=corpus,
                                  data=data, epochs=3, learning_rate=1e-3))
     config = json.loads((tmp_path / "student" / "config.json").read_text())
@@ -30,8 +38,29 @@ def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir,
     for split in ("dev", "test"):
         compared = report["compared"][split]
         assert 0.0 <= compared["same_labels"] <= 1.0 and 0.0 <= compared["student"] <= 1.0
+    assert set(report["metrics"]) == {"dev", "test"}
+    assert report["metrics"]["dev"]["macro_f1"] == pytest.approx(report["compared"]["dev"]["student"], abs=1e-4)
     saved = (tmp_path / "student" / "distill_report.json").read_text()
     assert str(tmp_path) not in saved
+
+
+def test_train_all_can_ship_a_distilled_student(tiny_model_dir, chat, tmp_path):
+    corpus, data = chat
+    out = tmp_path / "shipped"
+    report = run_pipeline(
+        PipelineArgs(no_mlm=True, distill_layers=[1], distill_epochs=1),
+        SentimentArgs(base=str(tiny_model_dir), data=data, corpus=corpus, out=out, epochs=1, batch_size=16,
+                      learning_rate=1e-3, lexicon=None, lexicon_features=False, emote_swaps=0,
+                      emote_tokens=False, invented_emotes=0))
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
+    saved = json.loads((out / "training_report.json").read_text())
+    assert saved["distill_stage"]["hyperparameters"]["layers"] == [1]
+    assert saved["metrics"]["test"]["macro_f1"] == pytest.approx(
+        saved["distill_stage"]["compared"]["test"]["student"], abs=1e-4)  # the metrics are the student's
+    assert set(saved["fine_tuned_metrics"]) == {"dev", "test"}
+    assert not (out / "distill_report.json").exists()
+    assert str(tmp_path) not in (out / "training_report.json").read_text()
+    assert "student macro-F1" in summary(report)
 
 
 def test_a_student_names_only_layers_the_teacher_has(tiny_model_dir):
