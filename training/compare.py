@@ -52,6 +52,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
         "epochs": 3},
+    "features+swaps+tokens+invented+stream-mlm+5-epochs": {
+        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
+        "epochs": 5},
 }.items()}
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
 # stream file and emote weight, the labeled file whose dev and test messages were left out, and
@@ -63,6 +66,7 @@ STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3, "left_out": N
 MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+5-epochs": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         **STREAM_MLM, "left_out": "labeled_2025.csv"},
 }
