@@ -19,13 +19,13 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import ModelConfig
-from model.bench import open_loop_latency, sample_messages, throughput
+from model.bench import DEFAULT_RATES, open_loop_latency, sample_messages, throughput
 from model.machine import machine_info
 from model.paths import default_corpus
 from model.scorer import Scorer
 from model.service import ScoringService
 
-RATE = 200.0
+RATE = DEFAULT_RATES[1]  # 200 msg/s, issue #14's p99 rate
 
 
 async def measure(models: list[str], messages: int, rounds: int,
@@ -43,11 +43,9 @@ async def measure(models: list[str], messages: int, rounds: int,
     paths = {m: {"msgs_per_s": round(statistics.fmean(v), 1), "rounds": [round(x, 1) for x in v],
                  "precision": scorers[m].precision, "workers": scorers[m].pool.workers,
                  "vocabulary": len(scorers[m].tokenizer)} for m, v in speeds.items()}
-    for model, scorer in scorers.items():
-        if latency_seconds <= 0:
-            break
+    for model, scorer in scorers.items() if latency_seconds > 0 else ():
         async with ScoringService(scorer, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms,
-                                  queue_size=4096, overload="reject") as service:
+                                  queue_size=settings.queue_size, overload=settings.overload) as service:
             paths[model][f"latency_at_{RATE:g}"] = await open_loop_latency(
                 service, texts, RATE, latency_seconds, random.Random(0))
     first, last = (paths[m]["msgs_per_s"] for m in (models[0], models[-1]))

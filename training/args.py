@@ -151,7 +151,8 @@ class PipelineArgs:
     distill_layers: list[int] = field(default_factory=list, metadata={
         "help": "after fine-tuning, distil a student that keeps these of its encoder layers "
                 "(training/distill.py) and ship the student (none: ship the fine-tuned model)"})
-    distill_epochs: int = field(default=2, metadata={"help": "passes of the distillation stage"})
+    distill_epochs: int | None = field(default=None, metadata={
+        "help": "passes of the distillation stage (default: that of python -m training.distill)"})
 
     def __post_init__(self) -> None:
         if self.mlm_stream is not None:  # HfArgumentParser hands `--mlm_stream ''` over as Path('.')

@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from model.scorer import Scorer
 
 
+def check_layers(layers: Sequence[int], count: int) -> None:
+    """The student's layers must be distinct layers of a teacher with `count` of them."""
+    if not layers or any(i < 0 or i >= count for i in layers) or len(set(layers)) < len(layers):
+        raise UsageError(f"--layers must name distinct layers among 0-{count - 1}, got {list(layers)}")
+
+
 def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
     """The teacher's tokenizer and a copy of its classifier with only `layers` of its encoder."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -48,9 +54,7 @@ def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
     tokenizer = AutoTokenizer.from_pretrained(str(teacher))
     base = AutoModelForSequenceClassification.from_pretrained(str(teacher), dtype=torch.float32)
     encoder_layers = base.base_model.encoder.layer
-    count = len(encoder_layers)
-    if not layers or any(i < 0 or i >= count for i in layers) or len(set(layers)) < len(layers):
-        raise UsageError(f"--layers must name distinct layers among 0-{count - 1}, got {list(layers)}")
+    check_layers(layers, len(encoder_layers))
     base.base_model.encoder.layer = torch.nn.ModuleList(encoder_layers[i] for i in layers)
     base.config.num_hidden_layers = len(layers)
     if not (teacher / HEAD_FILE).is_file():

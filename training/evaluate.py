@@ -39,15 +39,14 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     version 1, unseen emotes, emote-only; training/subsets.py). The lexicon's threshold is chosen
     on dev."""
     from model.scorer import Scorer
-    from training.lexicon_baseline import LexiconClassifier, fit_threshold
+    from training.lexicon_baseline import fitted_baseline
     from training.subsets import evaluation_subsets, read_lexicon_kinds
 
     labeled = read_labeled(data)
     if split not in labeled.texts:
         raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
     emotes = read_lexicon_kinds(lexicon)
-    dev_texts, dev_gold = labeled.split("dev")
-    baseline = fit_threshold(emotes, dev_texts, dev_gold) if dev_texts else LexiconClassifier(emotes)
+    baseline = fitted_baseline(emotes, labeled)
     texts, gold = labeled.split(split)
     scorer = Scorer.load(model, quantize=quantize, precision=precision)
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from model.lexicon import Lexicon
 from mood.labels import LABELS, Score
+from training.data import LabeledSet
 from training.metrics import classification_report
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 .. 0.6
@@ -48,3 +49,10 @@ def fit_threshold(lexicon: Lexicon, texts: Sequence[str], gold: Sequence[int]) -
             best = (f1, threshold)
     assert best is not None
     return LexiconClassifier(lexicon, best[1])
+
+
+def fitted_baseline(lexicon: Lexicon, labeled: LabeledSet) -> LexiconClassifier:
+    """The lexicon-only classifier of a labeled set: its threshold chosen on dev, the default
+    threshold where the set has no dev rows."""
+    dev_texts, dev_gold = labeled.split("dev")
+    return fit_threshold(lexicon, dev_texts, dev_gold) if dev_texts else LexiconClassifier(lexicon)

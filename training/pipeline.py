@@ -1,4 +1,5 @@
-"""`twitch-mood train all`: MLM adaptation -> sentiment fine-tuning -> a shippable directory.
+"""`twitch-mood train all`: MLM adaptation -> sentiment fine-tuning [-> a distilled student,
+`--distill_layers`] -> a shippable directory.
 
 Intermediate stages go to `<out>.work/`; the final directory holds the classifier (fp16
 safetensors unless `fp32`), its tokenizer and `training_report.json` with the MLM stage's report
@@ -33,16 +34,30 @@ def save_half(directory: Path) -> None:
     model.half().save_pretrained(str(directory))
 
 
+def check_distill_stage(args: PipelineArgs, sentiment: SentimentArgs) -> None:
+    """Refuse a distillation stage that could only fail after the long stages before it."""
+    from transformers import AutoConfig
+
+    from training.bases import resolve_base
+    from training.distill import check_layers
+
+    if sentiment.corpus is None:
+        raise DataError("the distillation stage needs a corpus (--corpus)")
+    base = resolve_base(sentiment.base)
+    if Path(base).is_dir():
+        check_layers(args.distill_layers, AutoConfig.from_pretrained(base).num_hidden_layers)
+
+
 def distill_stage(args: PipelineArgs, sentiment: SentimentArgs, *, teacher: Path,
                   out: Path) -> dict[str, Any]:
     """A student of the fine-tuned `teacher` with `args.distill_layers` of its layers, in `out`."""
     from training.distill import distill
 
-    if sentiment.corpus is None:
-        raise DataError("the distillation stage needs a corpus (--corpus)")
+    assert sentiment.corpus is not None  # check_distill_stage
+    epochs = {} if args.distill_epochs is None else {"epochs": args.distill_epochs}
     report = distill(DistillArgs(
         out=out, teacher=teacher, layers=args.distill_layers, corpus=sentiment.corpus, data=sentiment.data,
-        epochs=args.distill_epochs, max_length=sentiment.max_length, seed=sentiment.seed))
+        max_length=sentiment.max_length, seed=sentiment.seed, **epochs))
     (out / "distill_report.json").unlink()  # nested in the pipeline's report instead
     return report
 
@@ -50,6 +65,8 @@ def distill_stage(args: PipelineArgs, sentiment: SentimentArgs, *, teacher: Path
 def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]:
     """MLM from `sentiment.base` on `sentiment.corpus`, then fine-tuning, into `sentiment.out`."""
     started = time.monotonic()
+    if args.distill_layers:
+        check_distill_stage(args, sentiment)
     out = sentiment.out
     work = out.with_name(out.name + ".work")
     mlm_report = None

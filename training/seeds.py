@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from model.paths import shared_data_dir
+from mood.errors import UsageError
 from training.data import LabeledSet, read_labeled
 from training.metrics import classification_report
-from training.subsets import VERSION_1_BELOW
+from training.subsets import version_rows
 
 SPLITS = ("dev", "test")
 # Offsets added to the negative and positive log-probabilities (neutral stays at 0).
@@ -30,40 +31,43 @@ OFFSETS = np.round(np.arange(-1.5, 1.501, 0.05), 2)
 
 
 def macro_f1(gold: Sequence[int], predicted: Sequence[int]) -> float:
+    """Macro-F1 over the three labels (training/metrics.py)."""
     return classification_report(list(gold), list(predicted))["macro_f1"]
 
 
 def by_version(ids: Sequence[str], gold: Sequence[int], predicted: Sequence[int]) -> dict[str, float]:
-    """Macro-F1 of the whole split and of its version-1 (ids below l02650) and version-2 rows."""
+    """Macro-F1 of the whole split and of its version-1 and version-2 rows (subsets.version_rows)."""
     result = {"all": macro_f1(gold, predicted)}
-    for name, first in (("version_1", True), ("version_2", False)):
-        rows = [k for k, row_id in enumerate(ids) if (row_id < VERSION_1_BELOW) == first]
+    for name, rows in version_rows(ids).items():
         if rows:
             result[name] = macro_f1([gold[k] for k in rows], [predicted[k] for k in rows])
     return result
 
 
-def agreement(labels: Sequence[Sequence[int]]) -> float:
-    """The mean share of messages that two of the label lists label alike (over every pair)."""
+def agreement(labels: Sequence[Sequence[int]]) -> float | None:
+    """The mean share of messages that two of the label lists label alike (over every pair);
+    None for fewer than two lists."""
     pairs = list(itertools.combinations(labels, 2))
     if not pairs:
-        return 1.0
+        return None
     return float(np.mean([np.mean(np.asarray(a) == np.asarray(b)) for a, b in pairs]))
 
 
 def dev_offsets(probs: np.ndarray, gold: Sequence[int]) -> tuple[float, float, float]:
     """The (negative, positive) offsets on the OFFSETS grid with the best dev macro-F1, and that
-    macro-F1; (0, 0) unless an offset does strictly better."""
+    macro-F1; among ties the one nearest (0, 0), so (0, 0) unless an offset does strictly better."""
     logs = np.log(probs + 1e-9)
+    grid = sorted(itertools.product(OFFSETS, OFFSETS), key=lambda o: abs(o[0]) + abs(o[1]))
     best = (0.0, 0.0, macro_f1(gold, logs.argmax(1).tolist()))
-    for negative, positive in itertools.product(OFFSETS, OFFSETS):
-        f1 = macro_f1(gold, (logs + np.array([negative, 0.0, positive])).argmax(1).tolist())
+    for negative, positive in grid:
+        f1 = macro_f1(gold, with_offsets(probs, negative, positive))
         if f1 > best[2] + 1e-9:
             best = (float(negative), float(positive), f1)
     return best
 
 
 def with_offsets(probs: np.ndarray, negative: float, positive: float) -> list[int]:
+    """Labels after adding the offsets to the negative and positive log-probabilities."""
     return (np.log(probs + 1e-9) + np.array([negative, 0.0, positive])).argmax(1).tolist()
 
 
@@ -80,6 +84,9 @@ def probabilities(model: Path, labeled: LabeledSet) -> dict[str, np.ndarray]:
 
 def side_by_side(models: Sequence[Path], data: Path, lexicon: Path | None) -> dict[str, Any]:
     labeled = read_labeled(data)
+    names = [model.name for model in models]
+    if len(set(names)) < len(names):  # the results are keyed by name
+        raise UsageError(f"two model directories share a name: {', '.join(names)}")
     probs = {model.name: probabilities(model, labeled) for model in models}
     result: dict[str, Any] = {"models": {}, "data": data.name}
     for name, p in probs.items():
@@ -101,11 +108,12 @@ def side_by_side(models: Sequence[Path], data: Path, lexicon: Path | None) -> di
 
 
 def lexicon_by_version(labeled: LabeledSet, lexicon: Path) -> dict[str, dict[str, float]]:
+    """The lexicon-only classifier (threshold chosen on dev, as in `twitch-mood eval --subsets`)."""
     from mood.labels import LABELS
-    from training.lexicon_baseline import fit_threshold
+    from training.lexicon_baseline import fitted_baseline
     from training.subsets import read_lexicon_kinds
 
-    classifier = fit_threshold(read_lexicon_kinds(lexicon), *labeled.split("dev"))
+    classifier = fitted_baseline(read_lexicon_kinds(lexicon), labeled)
     return {split: by_version(labeled.ids[split], labeled.split(split)[1],
                               [LABELS.index(s.label) for s in classifier.predict(labeled.split(split)[0])])
             for split in SPLITS}
@@ -124,7 +132,8 @@ def format_side_by_side(result: dict[str, Any]) -> str:
     if "lexicon_only" in result:
         lines.append(f"{'lexicon only':<40}{cells(result['lexicon_only'])}")
     same = result["same_labels"]
-    lines.append("same label, two models: " + ", ".join(f"{s} {v:.1%}" for s, v in same.items()))
+    lines.append("same label, two models: " + ", ".join(
+        f"{s} {'-' if v is None else f'{v:.1%}'}" for s, v in same.items()))
     for name, entry in result["models"].items():
         offsets = entry["offsets"]
         lines.append(f"{name[-40:]}: offsets chosen on dev (negative {offsets['negative']:+.2f}, "

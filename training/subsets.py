@@ -61,6 +61,14 @@ def emote_only_indices(test: Sequence[str], lexicon: Lexicon) -> list[int]:
     return [i for i, text in enumerate(test) if is_emote_only(text, lexicon)]
 
 
+def version_rows(ids: Sequence[str]) -> dict[str, list[int]]:
+    """Indices of the version-1 rows (ids `l00000`-`l02649`) and version-2 rows (`l02650` on) of
+    a split's ids; ids of another shape are in neither."""
+    labeled = [(i, row_id) for i, row_id in enumerate(ids) if re.fullmatch(r"l\d{5}", row_id)]
+    return {"version_1": [i for i, row_id in labeled if row_id < VERSION_1_BELOW],
+            "version_2": [i for i, row_id in labeled if row_id >= VERSION_1_BELOW]}
+
+
 def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon) -> dict[str, list[int]]:
     """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only.
     Training messages are those of the `train` split."""
@@ -69,10 +77,7 @@ def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon) -> dict[s
     train, _ = data.split("train")
     return {
         "all": list(range(len(texts))),
-        "version_1": [i for i, row_id in enumerate(ids)
-                      if re.fullmatch(r"l\d{5}", row_id) and row_id < VERSION_1_BELOW],
-        "version_2": [i for i, row_id in enumerate(ids)
-                      if re.fullmatch(r"l\d{5}", row_id) and row_id >= VERSION_1_BELOW],
+        **version_rows(ids),
         "unseen_emotes": unseen_emote_indices(texts, train, lexicon),
         "emote_only": emote_only_indices(texts, lexicon),
     }

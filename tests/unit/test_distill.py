@@ -8,8 +8,9 @@ import pytest
 
 from mood.errors import UsageError
 from training.args import DistillArgs, PipelineArgs, SentimentArgs
-from training.data import LabeledSet
+from training.data import DataError, LabeledSet
 from training.distill import distill, distillation_texts, student_of
+from training.evaluate import evaluate
 from training.pipeline import run_pipeline, summary
 
 
@@ -38,8 +39,8 @@ def test_a_student_keeps_the_named_layers_and_learns_the_teacher(tiny_model_dir,
     for split in ("dev", "test"):
         compared = report["compared"][split]
         assert 0.0 <= compared["same_labels"] <= 1.0 and 0.0 <= compared["student"] <= 1.0
-    assert set(report["metrics"]) == {"dev", "test"}
-    assert report["metrics"]["dev"]["macro_f1"] == pytest.approx(report["compared"]["dev"]["student"], abs=1e-4)
+    scored = evaluate(tmp_path / "student", data, split="dev", quantize="off", precision="fp32")
+    assert report["metrics"]["dev"]["confusion"] == scored["confusion"]  # the student's own metrics
     saved = (tmp_path / "student" / "distill_report.json").read_text()
     assert str(tmp_path) not in saved
 
@@ -76,3 +77,15 @@ def test_the_student_never_sees_a_dev_or_test_message(tmp_path):
     labeled = LabeledSet(texts={"train": ["nice one"], "dev": ["what a play"], "test": ["this stream is dead"]},
                          labels={"train": [2], "dev": [2], "test": [0]})
     assert distillation_texts(corpus, labeled) == ["gg ez", "hello chat", "nice one"]
+
+
+def test_train_all_refuses_a_distillation_stage_before_training(tiny_model_dir, chat, tmp_path):
+    corpus, data = chat
+    sentiment = SentimentArgs(base=str(tiny_model_dir), data=data, corpus=corpus, out=tmp_path / "out",
+                              lexicon=None, lexicon_features=False, emote_swaps=0, emote_tokens=False)
+    with pytest.raises(UsageError, match="distinct layers among 0-1, got \\[0, 9\\]"):
+        run_pipeline(PipelineArgs(no_mlm=True, distill_layers=[0, 9]), sentiment)
+    sentiment.corpus = None
+    with pytest.raises(DataError, match="needs a corpus"):
+        run_pipeline(PipelineArgs(no_mlm=True, distill_layers=[1]), sentiment)
+    assert not (tmp_path / "out.work").exists()  # nothing was trained

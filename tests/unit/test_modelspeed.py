@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 
+import pytest
+
 from benchmarks.modelspeed import measure
 
 
@@ -17,4 +19,5 @@ def test_two_models_get_throughput_rounds_and_open_loop_latency(tiny_model_dir, 
         assert len(entry["rounds"]) == 2
         latency = entry["latency_at_200"]
         assert 0 < latency["p50"] <= latency["p99"]
-    assert result["ratio_last_to_first"] > 0
+    speeds = [result["models"][m]["msgs_per_s"] for m in models]
+    assert result["ratio_last_to_first"] == pytest.approx(speeds[1] / speeds[0], abs=1e-3)
