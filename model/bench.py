@@ -140,7 +140,7 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
         "messages": len(texts),
         "model": {"name": scorer.name, "parameters": scorer.parameters,
                   "quantized": scorer.quantized, "precision": scorer.precision,
-                  "max_length": scorer.max_length},
+                  "precision_timing": scorer.calibration, "max_length": scorer.max_length},
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
                     "queue_size": settings.queue_size, "overload": settings.overload},
         "machine": bench_machine(scorer),

@@ -43,9 +43,10 @@ def resolve_precision(precision: str, device: torch.device, quantized: bool,
     """What the forward pass computes in: int8, fp32, bf16 or fp16.
 
     CUDA: `auto` is fp16 (autocast). CPU: `auto` is bf16 weights where the CPU computes bf16
-    natively and torch runs the model (ONNX Runtime runs fp32): faster for live chat and
-    `analyze` with the same labels, its memory bounded by the shape buckets (figures:
-    model/README.md). Emulated bf16 is slower than fp32, so other CPUs stay fp32.
+    natively and torch runs the model (ONNX Runtime runs fp32): on most such CPUs faster for
+    live chat and `analyze` with the same labels, its memory bounded by the shape buckets
+    (figures: model/README.md); Scorer.load then times bf16 against fp32 on this CPU and keeps
+    the faster (model/calibrate.py). Emulated bf16 is slower than fp32, so other CPUs stay fp32.
     """
     if quantized:
         return "int8"

@@ -96,6 +96,8 @@ class Scorer:
         self._widths = width_buckets(max_length)
         self.pool = ForwardPool(CPU_THREADS)  # one pass at a time; Scorer.load sets model.workers
         self.traced: Any = None  # a frozen graph of the forward pass (bf16 on CPU: model/traced.py)
+        # How `precision: auto` chose between bf16 and fp32 on this CPU (model/calibrate.py), if it did.
+        self.calibration: dict[str, Any] | None = None
 
     @property
     def concurrency(self) -> int:
@@ -179,15 +181,20 @@ class Scorer:
                 warnings.simplefilter("ignore")
                 scorer.model, scorer.quantized = quantize_int8(model), True
         elif scorer.precision == "bf16" and torch_device.type == "cpu":
-            # Converted once: autocast would cast every weight again on every forward pass.
-            scorer.model = model.to(torch.bfloat16)
-            # SDPA's CPU kernel is slow on chat-sized bf16 rows (a few tokens); eager attention
-            # is faster at the same labels (model/README.md).
-            base = getattr(scorer.model, "base", scorer.model)
-            base.set_attn_implementation("eager")
-            from model.traced import trace_forward
+            from model.calibrate import bf16_forward, eager, faster_format
 
-            scorer.traced = trace_forward(scorer.model, N_FEATURES if lexicon is not None else None)
+            # Converted once: autocast would cast every weight again on every forward pass.
+            features = N_FEATURES if lexicon is not None else None
+            measure = precision == "auto"  # the CPU flags do not say whether bf16 pays here
+            half, traced = bf16_forward(model, features, keep_fp32=measure)
+            choice = "bf16"
+            if measure:
+                choice, scorer.calibration = faster_format(eager(model), traced or eager(half), features,
+                                                           len(tokenizer))
+            if choice == "bf16":
+                scorer.model, scorer.traced = half, traced
+            else:
+                scorer.precision = "fp32"
         cpu_torch = torch_device.type == "cpu" and scorer.backend == "torch"
         scorer.pool = ForwardPool(threads or CPU_THREADS,
                                   *resolve_workers(workers, threads, cpu_torch=cpu_torch))
