@@ -165,6 +165,19 @@ class Scorer:
         # On CPU every forward pass is padded to a shape bucket, so oneDNN's kernel cache (and
         # with it the memory) stops growing (model/buckets.py).
         scorer.bucketed = torch_device.type == "cpu"
+        half = traced = None
+        if scorer.precision == "bf16" and torch_device.type == "cpu":
+            from model.calibrate import bf16_forward, choose_format
+
+            # Converted once: autocast would cast every weight again on every forward pass.
+            features = N_FEATURES if lexicon is not None else None
+            measure = precision == "auto"  # the CPU flags do not say whether bf16 pays here
+            half, traced = bf16_forward(model, features, keep_fp32=measure)
+            if measure:
+                choice, scorer.calibration = choose_format(model, half, traced, features)
+                if choice == "fp32":
+                    scorer.precision, half, traced = "fp32", None, None
+        # After the number format is settled: `auto` runs fp32 on CPU in ONNX Runtime.
         scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx
@@ -180,21 +193,8 @@ class Scorer:
             with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works
                 warnings.simplefilter("ignore")
                 scorer.model, scorer.quantized = quantize_int8(model), True
-        elif scorer.precision == "bf16" and torch_device.type == "cpu":
-            from model.calibrate import bf16_forward, eager, faster_format
-
-            # Converted once: autocast would cast every weight again on every forward pass.
-            features = N_FEATURES if lexicon is not None else None
-            measure = precision == "auto"  # the CPU flags do not say whether bf16 pays here
-            half, traced = bf16_forward(model, features, keep_fp32=measure)
-            choice = "bf16"
-            if measure:
-                choice, scorer.calibration = faster_format(eager(model), traced or eager(half), features,
-                                                           len(tokenizer))
-            if choice == "bf16":
-                scorer.model, scorer.traced = half, traced
-            else:
-                scorer.precision = "fp32"
+        elif half is not None:
+            scorer.model, scorer.traced = half, traced
         cpu_torch = torch_device.type == "cpu" and scorer.backend == "torch"
         scorer.pool = ForwardPool(threads or CPU_THREADS,
                                   *resolve_workers(workers, threads, cpu_torch=cpu_torch))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
@@ -19,6 +20,7 @@ def slow(ms: float):
 
 
 def test_the_faster_format_wins_by_a_clear_margin():
+    # the fake passes sleep 0 or 4 ms: a ratio far from 1 either way
     choice, timing = calibrate.faster_format(slow(0), slow(4), features=None, vocabulary=100)
     assert choice == "fp32" and timing["bf16_over_fp32"] > 1
     assert len(timing["ms"]["bf16"]) == len(calibrate.SHAPES)
@@ -58,3 +60,41 @@ def test_the_real_timing_runs_on_the_tiny_model(tiny_model_dir, monkeypatch):
     assert scorer.precision in ("bf16", "fp32")  # whichever this CPU runs faster
     assert scorer.calibration is not None and scorer.calibration["shapes"] == [[2, 10], [32, 16]]
     assert all(t > 0 for t in scorer.calibration["ms"]["fp32"] + scorer.calibration["ms"]["bf16"])
+
+
+@pytest.mark.parametrize(("bf16_ms", "choice"), [([9.0, 60.0], "fp32"), ([8.0, 50.0], "bf16")])
+def test_bf16_must_be_clearly_faster_so_a_near_tie_stays_fp32(monkeypatch, bf16_ms, choice):
+    # mean ratios 0.95 (within 10% of fp32: fp32) and 0.83 (bf16)
+    monkeypatch.setattr(calibrate, "median_ms", lambda forwards, inputs: {"fp32": [10.0, 60.0], "bf16": bf16_ms})
+    assert calibrate.faster_format(slow(0), slow(0), features=None, vocabulary=10)[0] == choice
+
+
+def test_a_tokenizer_larger_than_the_embeddings_is_timed_within_the_embeddings(tiny_model_dir, tmp_path,
+                                                                              monkeypatch):
+    from transformers import AutoTokenizer
+
+    grown = shutil.copytree(tiny_model_dir, tmp_path / "grown")
+    tokenizer = AutoTokenizer.from_pretrained(str(grown))
+    tokenizer.add_tokens([f"newEmote{i}" for i in range(40)])  # entries the embedding matrix lacks
+    tokenizer.save_pretrained(str(grown))
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
+    scorer = Scorer.load(grown, device="cpu", quantize="off")
+    assert scorer.calibration is not None
+
+
+def test_a_failed_timing_keeps_bf16_and_says_so(tiny_model_dir, monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("no such kernel")
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
+    monkeypatch.setattr(calibrate, "faster_format", broken)
+    scorer = Scorer.load(tiny_model_dir, device="cpu", quantize="off")
+    assert scorer.precision == "bf16" and scorer.calibration is None
+    assert "timing it against fp32 failed: no such kernel" in caplog.text
+
+
+def test_backend_auto_runs_onnx_when_the_timing_picks_fp32(tiny_model_dir, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
+    monkeypatch.setattr(calibrate, "faster_format", lambda *args: ("fp32", {"bf16_over_fp32": 1.2}))
+    scorer = Scorer.load(tiny_model_dir, device="cpu", quantize="off", backend="auto")
+    assert (scorer.precision, scorer.backend) == ("fp32", "onnx")
