@@ -103,7 +103,7 @@ def choose_format(model: Any, half: Any, traced: Any | None,
     """faster_format for the fp32 `model` against its bf16 copy `half` (its frozen graph
     `traced` where there is one); 'bf16' with no timings, logged, if the timing fails."""
     try:
-        vocabulary = model.get_input_embeddings().num_embeddings
+        vocabulary = getattr(model, "base", model).get_input_embeddings().num_embeddings
         return faster_format(eager(model), traced or eager(half), features, vocabulary)
     except Exception as exc:  # a model the timing inputs do not fit: bf16, as without the check
         log.warning("precision auto: bf16 (timing it against fp32 failed: %s)",

@@ -437,6 +437,17 @@ def test_a_lexicon_model_scores_the_same_through_the_frozen_bf16_graph(lexicon_m
     assert len({round(s.value, 3) for s in traced}) > 20  # not all alike
 
 
+def test_precision_auto_times_a_lexicon_model_too(lexicon_model, monkeypatch):
+    """The timing at load (model/calibrate.py) runs the lexicon head's features as well."""
+    from model import precision as precision_module
+    from model.scorer import Scorer
+
+    monkeypatch.setattr(precision_module, "native_bf16", lambda: True)
+    scorer = Scorer.load(lexicon_model[0], device="cpu", quantize="off")
+    assert scorer.reads_lexicon and scorer.calibration is not None  # timed, not fallen back
+    assert scorer.precision in ("bf16", "fp32")
+
+
 def test_messages_of_held_out_blocks_are_found():
     # blocks of 4: [0 5 2 0] [6 7 2 0] [8 2 | ...]; block 1 holds the end of message 1 and the start of 2
     token_lists = [[0, 5, 2], [0, 6, 7, 2], [0, 8, 2], [0, 9, 2]]
