@@ -55,6 +55,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
     "features+swaps+tokens+invented+stream-mlm+5-epochs": {
         "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
         "epochs": 5},
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {
+        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
+        "epochs": 3, "learning_rate": 2e-4},
 }.items()}
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
 # stream file and emote weight, the labeled file whose dev and test messages were left out, and
@@ -67,6 +70,7 @@ MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+5-epochs": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         **STREAM_MLM, "left_out": "labeled_2025.csv"},
 }
