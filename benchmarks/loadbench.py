@@ -51,6 +51,9 @@ async def run(rate: float, seconds: float, model: str, channels: int = 1,
         latencies: list[float] = []
         memory: list[tuple[float, float]] = []  # (seconds since the replay started, RSS MiB)
         async with running_bot(config) as bot:
+            scorer = bot.service.scorer
+            scoring = {name: getattr(scorer, attr, None) for name, attr in (
+                ("backend", "backend"), ("precision", "precision"), ("precision_timing", "calibration"))}
             loop = asyncio.get_running_loop()
             while not all(server.joined(name) for name in names):
                 await asyncio.sleep(0.05)
@@ -94,7 +97,7 @@ async def run(rate: float, seconds: float, model: str, channels: int = 1,
         # a plateau: after the first minute, the highest RSS over the lowest (issue #14: within 10%)
         "rss_after_first_minute_max_over_min": (round(max(after_first_minute) / min(after_first_minute), 3)
                                                 if after_first_minute else None),
-        "model": model, "model_settings": model_settings or {}, "machine": machine_info(),
+        "model": model, "model_settings": model_settings or {}, "scoring": scoring, "machine": machine_info(),
     }
 
 

@@ -134,6 +134,11 @@ class ScoringService:
             self._executor.shutdown(wait=True)
 
     @property
+    def scorer(self) -> Predictor | ChannelPredictor:
+        """What scores the batches (a Scorer, or a test's stand-in)."""
+        return self._scorer
+
+    @property
     def queued(self) -> int:
         """Texts waiting for a batch (not counting the batches in flight)."""
         return len(self._pending)
