@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from model.traced import trace_forward
+from model.traced import Logits, trace_forward
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,6 @@ def example_inputs(rows: int, tokens: int, features: int | None, vocabulary: int
     if features is None:
         return ids, mask
     return ids, mask, torch.zeros((rows, features))
-
-
-def eager(model: Any) -> Forward:
-    """The forward pass of a model in eager mode, with the traced graph's positional inputs."""
-    def run(input_ids: torch.Tensor, attention_mask: torch.Tensor, lexicon_features: Any = None) -> Any:
-        extra = {} if lexicon_features is None else {"lexicon_features": lexicon_features}
-        return model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
-    return run
 
 
 def median_ms(forwards: dict[str, Forward], inputs: list[tuple[torch.Tensor, ...]]) -> dict[str, list[float]]:
@@ -104,7 +96,7 @@ def choose_format(model: Any, half: Any, traced: Any | None,
     `traced` where there is one); 'bf16' with no timings, logged, if the timing fails."""
     try:
         vocabulary = getattr(model, "base", model).get_input_embeddings().num_embeddings
-        return faster_format(eager(model), traced or eager(half), features, vocabulary)
+        return faster_format(Logits(model), traced or Logits(half), features, vocabulary)
     except Exception as exc:  # a model the timing inputs do not fit: bf16, as without the check
         log.warning("precision auto: bf16 (timing it against fp32 failed: %s)",
                     " ".join(str(exc).split())[:200])

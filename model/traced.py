@@ -21,8 +21,9 @@ import torch
 log = logging.getLogger(__name__)
 
 
-class _Logits(torch.nn.Module):
-    """The classifier's logits from positional tensors (what torch.jit.trace records)."""
+class Logits(torch.nn.Module):
+    """The classifier's logits from positional tensors (what torch.jit.trace records; eager
+    mode called the same way)."""
 
     def __init__(self, model: Any) -> None:
         super().__init__()
@@ -47,7 +48,7 @@ def trace_forward(model: Any, features: int | None) -> Any | None:
         with torch.inference_mode(), warnings.catch_warnings():
             # TracerWarnings name Python branches on shapes; the test checks every bucket shape.
             warnings.simplefilter("ignore")
-            traced = torch.jit.trace(_Logits(model).eval(), example, check_trace=False,
+            traced = torch.jit.trace(Logits(model).eval(), example, check_trace=False,
                                      strict=False)
             return torch.jit.freeze(traced)
     except Exception as exc:  # any Hugging Face architecture may be loaded; eager still works

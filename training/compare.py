@@ -29,6 +29,8 @@ from mood.errors import UsageError
 from training.augment import EmoteInventor
 from training.subsets import VERSION_1_BELOW
 
+# The shipped recipe's options; its variants below change one of them, or the MLM data (MLM_DATA).
+SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}
 # Every recipe but the shipped one was measured with at most 2 epochs (the default before).
 RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, options in {
     "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
@@ -44,20 +46,12 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
                               "invented_emotes": 0},
     "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
                                        "invented_emotes": 600},
-    "features+swaps+tokens+invented+stream-mlm": {"lexicon_features": True, "emote_swaps": 3,
-                                                  "emote_tokens": True, "invented_emotes": 600},
-    "features+swaps+tokens+invented+stream-mlm+3-epochs": {  # shipped
-        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
-        "epochs": 3},
-    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
-        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
-        "epochs": 3},
-    "features+swaps+tokens+invented+stream-mlm+5-epochs": {
-        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
-        "epochs": 5},
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {
-        "lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600,
-        "epochs": 3, "learning_rate": 2e-4},
+    "features+swaps+tokens+invented+stream-mlm": dict(SHIPPED_OPTIONS),
+    "features+swaps+tokens+invented+stream-mlm+3-epochs": {**SHIPPED_OPTIONS, "epochs": 3},  # shipped
+    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {**SHIPPED_OPTIONS, "epochs": 3},
+    "features+swaps+tokens+invented+stream-mlm+5-epochs": {**SHIPPED_OPTIONS, "epochs": 5},
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {**SHIPPED_OPTIONS, "epochs": 3,
+                                                                   "learning_rate": 2e-4},
 }.items()}
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
 # stream file and emote weight, the labeled file whose dev and test messages were left out, and
