@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from model.errors import ModelLoadError
+from model.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def cache_location(directory: Path) -> Path:
     if os.access(directory, os.W_OK):
         return directory / "onnx"
     name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "twitch-mood" / "onnx" / name
+    return user_cache_dir() / "onnx" / name
 
 
 def cache_problem(location: Path, key: str) -> str | None:

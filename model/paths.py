@@ -36,6 +36,11 @@ def model_path_problem(value: str) -> str | None:
     return f"expected {MODEL_PATH_ACCEPTS}, found {value!r}"
 
 
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/twitch-mood` (default `~/.cache/twitch-mood`): what the bot may rebuild."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "twitch-mood"
+
+
 def shared_data_dir() -> Path:
     """`$TWITCH_MOOD_DATA`, else `../shared/data` beside the source checkout."""
     if os.environ.get(DATA_DIR_ENV):
