@@ -171,12 +171,11 @@ class Scorer:
 
             # Converted once: autocast would cast every weight again on every forward pass.
             features = N_FEATURES if lexicon is not None else None
-            measure = precision == "auto"  # the CPU flags do not say whether bf16 pays here
-            half, traced = bf16_forward(model, features, keep_fp32=measure)
-            if measure:
-                choice, scorer.calibration = choose_format(model, half, traced, features)
-                if choice == "fp32":
-                    scorer.precision, half, traced = "fp32", None, None
+            if precision == "auto":  # the CPU flags do not say whether bf16 pays here
+                choice, scorer.calibration = choose_format(source)  # timed in a child process
+                scorer.precision = choice
+            if scorer.precision == "bf16":
+                half, traced = bf16_forward(model, features, keep_fp32=False)
         # After the number format is settled: `auto` runs fp32 on CPU in ONNX Runtime.
         scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
         if scorer.backend == "onnx":
