@@ -110,6 +110,16 @@ async def open_loop_latency(service: ScoringService, texts: Sequence[str], rate:
     }
 
 
+def gpu_memory_mib(device: torch.device) -> dict[str, float] | None:
+    """Peak GPU memory since the last reset (allocated by tensors, and reserved by torch's caching
+    allocator), in MiB; None off CUDA."""
+    if device.type != "cuda":
+        return None
+    mib = 1024 * 1024
+    return {"peak_allocated": round(torch.cuda.max_memory_allocated(device) / mib, 1),
+            "peak_reserved": round(torch.cuda.max_memory_reserved(device) / mib, 1)}
+
+
 def bench_machine(scorer: Scorer) -> dict[str, Any]:
     """Where the figures were measured."""
     device = str(scorer.device)
@@ -120,6 +130,8 @@ def bench_machine(scorer: Scorer) -> dict[str, Any]:
 
 async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSettings) -> dict[str, Any]:
     """Measure everything the `bench` command reports; returns one JSON-ready dict."""
+    if scorer.device.type == "cuda":  # the peak of the benchmark alone, weights included
+        torch.cuda.reset_peak_memory_stats(scorer.device)
     scorer.predict(list(texts[: settings.max_batch]))  # warm-up: first-call allocations
     batched = round(await throughput(scorer, texts, max_batch=settings.max_batch,
                                      max_wait_ms=settings.max_wait_ms), 1)
@@ -144,6 +156,7 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
                     "queue_size": settings.queue_size, "overload": settings.overload},
         "machine": bench_machine(scorer),
+        "gpu_memory_mib": gpu_memory_mib(scorer.device),
     }
 
 
@@ -163,4 +176,8 @@ def format_report(result: dict[str, Any]) -> str:
     for rate, row in result["latency_ms"].items():
         lines.append(f"  {rate + '/s':>8} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f} "
                      f"{row['completed']:>6} {row['rejected']:>8} {row['mean_batch']:>6.1f}")
+    gpu = result.get("gpu_memory_mib")
+    if gpu:
+        lines.append(f"GPU memory: peak {gpu['peak_allocated']:.0f} MiB allocated, "
+                     f"{gpu['peak_reserved']:.0f} MiB reserved")
     return "\n".join(lines)

@@ -79,6 +79,7 @@ def test_bench_json_reports_both_modes_and_latency(capsys):
         assert 0 < row["p50"] <= row["p95"] <= row["p99"]
         assert row["mean_batch"] >= 1
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["device"].startswith("cpu")
+    assert result["gpu_memory_mib"] is None  # reported on CUDA only
 
 
 def test_bench_with_a_missing_corpus_is_a_clear_error(tmp_path, capsys):
