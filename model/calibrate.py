@@ -30,6 +30,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -184,9 +185,11 @@ def keep_answer(path: Path | None, choice: str, timing: dict[str, Any]) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps({"choice": choice, "timing": timing}), encoding="utf-8")
-        partial.replace(path)
+        # A name of its own: two bots starting at once must not write into one partial file.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=path.stem,
+                                         suffix=".partial", delete=False) as handle:
+            handle.write(json.dumps({"choice": choice, "timing": timing}))
+        os.replace(handle.name, path)
     except OSError as exc:
         log.warning("precision auto: cannot keep the timing in %s (%s)", path, exc.strerror or exc)
 

@@ -218,3 +218,15 @@ def test_a_cache_that_cannot_be_written_only_costs_a_re_timing(tiny_model_dir, t
     assert calibrate.choose_format(tiny_model_dir)[0] == "bf16"
     assert calibrate.choose_format(tiny_model_dir)[0] == "bf16"
     assert len(calls) == 2 and "cannot keep the timing" in caplog.text
+
+
+def test_bots_starting_at_once_each_keep_a_whole_answer(tmp_path, caplog):
+    from concurrent.futures import ThreadPoolExecutor
+
+    kept = tmp_path / "precision" / "answer.json"
+    timing = {**TIMING, "padding": "x" * 200_000}  # long enough for writes to overlap
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: calibrate.keep_answer(kept, ("bf16", "fp32")[k % 2], timing), range(32)))
+    assert "cannot keep" not in caplog.text
+    assert calibrate.cached_answer(kept) is not None  # whole JSON, whoever wrote last
+    assert [p.name for p in kept.parent.iterdir()] == ["answer.json"]  # no partial file left
