@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import random
 import statistics
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +34,10 @@ class ScoringPath:
     """One way of running the same checkpoint: backend, number format, shape buckets, how many
     forward passes run side by side (model/parallel.py), whether bf16 runs a frozen graph
     (model/traced.py), how many batches the scoring service keeps in flight (None: one per
-    forward pass, the default), and how long a message waits for its batch to fill (None:
-    `model.max_wait_ms`)."""
+    forward pass, the default), how long a message waits for its batch to fill (None:
+    `model.max_wait_ms`), and which int8 copy of the export ONNX Runtime runs (None: the fp32
+    export; model/onnx_backend.py)."""
+
 
     name: str
     backend: str
@@ -44,6 +47,7 @@ class ScoringPath:
     traced: bool = False
     in_flight: int | None = None
     max_wait_ms: float | None = None
+    int8: str | None = None
 
 
 BASELINE = ScoringPath("fp32 torch (old default)", "torch", "fp32", bucketed=False)
@@ -59,13 +63,29 @@ CANDIDATES = (
     ScoringPath("bf16 traced, x2, wait 0", "torch", "bf16", bucketed=True, workers=2, traced=True,
                 max_wait_ms=0.0),
     ScoringPath("fp32 onnx, buckets", "onnx", "fp32", bucketed=True),
+    ScoringPath("fp32 onnx, buckets, x2", "onnx", "fp32", bucketed=True, workers=2),
+    ScoringPath("int8 onnx, buckets", "onnx", "fp32", bucketed=True, int8="dynamic"),
+    ScoringPath("int8 onnx, buckets, x2", "onnx", "fp32", bucketed=True, workers=2, int8="dynamic"),
+    ScoringPath("int8 weights onnx, buckets", "onnx", "fp32", bucketed=True, int8="weights"),
+    ScoringPath("int8 weights onnx, buckets, x2", "onnx", "fp32", bucketed=True, workers=2, int8="weights"),
 )
 
 
-def load(model: str, path: ScoringPath, threads: int) -> Scorer:
-    scorer = Scorer.load(model, device="cpu", quantize="off", precision=path.precision,
-                         backend=path.backend, threads=threads, workers=path.workers)
+def load(model: str, path: ScoringPath, threads: int, scratch: Path) -> Scorer:
+    """The scorer of one path: what Scorer.load makes of its settings, but for `dynamic` int8,
+    which only this comparison runs."""
+    scorer = Scorer.load(model, device="cpu", quantize="auto" if path.int8 == "weights" else "off",
+                         precision=path.precision, backend=path.backend, threads=threads,
+                         workers=path.workers)
     scorer.bucketed = path.bucketed
+    if path.int8 == "dynamic":
+        from model.checkpoint import resolve_source
+        from model.onnx_backend import MODEL_FILE, OnnxModel, cache_location, quantize_int8
+
+        graph = scratch / f"int8-dynamic-{MODEL_FILE}"
+        quantize_int8(cache_location(Path(resolve_source(model)[0])) / MODEL_FILE, graph, "dynamic")
+        scorer.onnx = OnnxModel(graph, threads=scorer.onnx.session.get_session_options().intra_op_num_threads,
+                                features=scorer.onnx.features)
     if not path.traced:
         scorer.traced = None
     return scorer
@@ -82,7 +102,8 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
     from training.metrics import classification_report
 
     paths = [BASELINE, *CANDIDATES]
-    scorers = {p.name: load(model, p, threads) for p in paths}
+    with tempfile.TemporaryDirectory() as scratch:  # ORT opens the int8 file once, at load
+        scorers = {p.name: load(model, p, threads, Path(scratch)) for p in paths}
     speeds: dict[str, list[float]] = {p.name: [] for p in paths}
     waits = {p.name: max_wait_ms if p.max_wait_ms is None else p.max_wait_ms for p in paths}
     for scorer in scorers.values():

@@ -29,14 +29,14 @@ R = TypeVar("R")
 CPU_THREADS = torch.get_num_threads()
 
 
-def resolve_workers(workers: int, threads: int, *, cpu_torch: bool) -> tuple[int, int]:
-    """(side-by-side forward passes, torch threads each). `workers` 0 is auto: 2 on a CPU with
-    2 or more threads for torch, else 1; `threads` 0 is torch's default. CUDA and ONNX Runtime
-    (which has its own thread pool) run one pass at a time."""
+def resolve_workers(workers: int, threads: int, *, cpu_parallel: bool) -> tuple[int, int]:
+    """(side-by-side forward passes, threads each, for torch or ONNX Runtime). `workers` 0 is
+    auto: 2 on a CPU with 2 or more threads, else 1; `threads` 0 is torch's default. CUDA runs
+    one pass at a time (`cpu_parallel` False)."""
     if workers < 0:
         raise ModelLoadError(f"model.workers must be 0 (auto) or more, not {workers}")
     total = threads or CPU_THREADS
-    if not cpu_torch:
+    if not cpu_parallel:
         return 1, total
     if workers == 0:
         workers = 2 if total >= 2 else 1

@@ -57,14 +57,15 @@ class ModelSettings(Protocol):
 
 
 def resolve_backend(backend: str, device: torch.device, quantized: bool, precision: str) -> str:
-    """`auto`: ONNX Runtime for fp32 on CPU where it is installed (faster at the same labels:
-    model/README.md), torch elsewhere (CUDA, int8, bf16)."""
+    """`auto`: ONNX Runtime where fp32 would run on CPU and it is installed (its int8 copy, unless
+    `quantize: off`: the faster path on CPUs without native bf16, model/README.md), torch elsewhere
+    (CUDA, bf16, torch's int8)."""
     if backend not in BACKENDS:
         raise ModelLoadError(f"model.backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     cpu_fp32 = device.type == "cpu" and not quantized and precision == "fp32"
     if backend == "onnx" and not cpu_fp32:
-        raise ModelLoadError("model.backend 'onnx' runs fp32 on CPU only; set model.precision: fp32, "
-                             "model.quantize: off and model.device: cpu, or model.backend: torch")
+        raise ModelLoadError("model.backend 'onnx' runs on CPU, from fp32 weights only; set "
+                             "model.precision: fp32 and model.device: cpu, or model.backend: torch")
     if backend == "auto":
         try:
             import onnxruntime  # noqa: F401
@@ -159,8 +160,9 @@ class Scorer:
         model.eval().to(torch_device)
         scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path),
                      lexicon=lexicon)
-        quantized = use_quantization(quantize, torch_device)
-        # ONNX Runtime runs fp32: `auto` must not pick bf16 under it.
+        # torch's int8 (`quantize: on` under torch); ONNX Runtime's int8 copy is settled below.
+        quantized = use_quantization(quantize, torch_device) and backend != "onnx"
+        # ONNX Runtime runs fp32 (or its int8 copy): `auto` must not pick bf16 under it.
         scorer.precision = resolve_precision(precision, torch_device, quantized, backend != "onnx")
         # On CPU every forward pass is padded to a shape bucket, so oneDNN's kernel cache (and
         # with it the memory) stops growing (model/buckets.py).
@@ -178,14 +180,18 @@ class Scorer:
                 half, traced = bf16_forward(model, features, keep_fp32=False)
         # After the number format is settled: `auto` runs fp32 on CPU in ONNX Runtime.
         scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
+        on_cpu = torch_device.type == "cpu"
+        forward_workers, threads_each = resolve_workers(workers, threads, cpu_parallel=on_cpu)
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx
 
             if not Path(source).is_dir():
                 raise ModelLoadError(f"model.backend 'onnx' needs a checkpoint directory, not {source!r}")
-            scorer.onnx = load_onnx(model, Path(source), threads=threads,
+            int8 = quantize != "off"  # 8-bit weights: model/onnx_backend.py
+            scorer.onnx = load_onnx(model, Path(source), threads=threads_each, int8=int8,
                                     features=N_FEATURES if lexicon is not None else None)
             scorer.model = None  # the session holds its own weights
+            scorer.quantized, scorer.precision = int8, "int8" if int8 else scorer.precision
         elif quantized:
             from model.precision import quantize_int8
 
@@ -194,9 +200,7 @@ class Scorer:
                 scorer.model, scorer.quantized = quantize_int8(model), True
         elif half is not None:
             scorer.model, scorer.traced = half, traced
-        cpu_torch = torch_device.type == "cpu" and scorer.backend == "torch"
-        scorer.pool = ForwardPool(threads or CPU_THREADS,
-                                  *resolve_workers(workers, threads, cpu_torch=cpu_torch))
+        scorer.pool = ForwardPool(threads or CPU_THREADS, forward_workers, threads_each)
         return scorer
 
     @classmethod

@@ -42,7 +42,7 @@ class ModelConfig:
     # directory from the working directory).
     path: str = _opt("default", check=model_path_problem)
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    backend: Literal["auto", "torch", "onnx"] = "torch"
+    backend: Literal["auto", "torch", "onnx"] = "auto"
     quantize: Literal["auto", "on", "off"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     max_length: int = _opt(64, lo=8, hi=512)

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import shutil
+import statistics
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,11 +14,9 @@ import pytest
 
 from model.buckets import ROW_BUCKETS, width_buckets
 from model.encoding import Encoded
-from model.onnx_backend import MANIFEST_FILE, MODEL_FILE
+from model.onnx_backend import INT8_FILE, MANIFEST_FILE, MODEL_FILE
 from model.scorer import Scorer
 from tests.helpers import ODD_TEXTS
-
-pytest.importorskip("onnxruntime", reason="the onnx extra: pip install -e '.[onnx]' (CI installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +109,86 @@ def test_shape_buckets_bound_the_shapes_that_reach_the_model(tiny_model_dir):
         scorer.encoder.encode = lambda texts, lexicons=None, ids=ids: Encoded(ids, None)
         scorer.predict(["x"] * len(ids))
     assert len(unbucketed.shapes) > 3 * len(recorder.shapes)
+
+
+def int8_ops(path: Path) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load(str(path)).graph.node}
+
+
+def median_gap(scorer: Scorer, reference: Scorer, texts: list[str]) -> float:
+    gaps = [abs(a.value - b.value) for a, b in zip(scorer.predict(texts), reference.predict(texts), strict=True)]
+    assert max(gaps) > 0  # int8 does move the scores
+    return statistics.median(gaps)
+
+
+def test_onnx_runs_8_bit_weights_unless_quantize_is_off(exported, corpus_lines):
+    fp32 = Scorer.load(exported, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    int8 = Scorer.load(exported, device="cpu", precision="fp32", backend="onnx")  # quantize: auto
+    assert (fp32.precision, fp32.quantized) == ("fp32", False) and (int8.precision, int8.quantized) == ("int8", True)
+    assert "MatMulNBits" in int8_ops(exported / "onnx" / INT8_FILE)
+    assert "MatMulNBits" not in int8_ops(exported / "onnx" / MODEL_FILE)
+    assert median_gap(int8, fp32, corpus_lines[:100] + ODD_TEXTS) < 0.05
+
+
+def test_backend_auto_runs_the_int8_copy_side_by_side_where_fp32_runs_on_cpu(exported):
+    scorer = Scorer.load(exported, device="cpu", precision="fp32", backend="auto", workers=2)
+    assert (scorer.backend, scorer.precision, scorer.pool.workers, scorer.concurrency) == ("onnx", "int8", 2, 2)
+    assert scorer.onnx.session.get_session_options().intra_op_num_threads == 1  # one core per pass
+    assert Scorer.load(exported, device="cpu", precision="bf16", backend="auto").backend == "torch"
+    torch_int8 = Scorer.load(exported, device="cpu", quantize="on", precision="fp32", backend="auto")
+    assert (torch_int8.backend, torch_int8.precision) == ("torch", "int8")  # quantize: on under torch, as before
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "stale"])
+def test_a_damaged_int8_copy_is_detected_rebuilt_and_never_used(exported, tmp_path, caplog, damage):
+    directory = tmp_path / "model"
+    shutil.copytree(exported, directory)
+    Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
+    cache = directory / "onnx"
+    good = (cache / INT8_FILE).read_bytes()
+    if damage == "corrupt":
+        (cache / INT8_FILE).write_bytes(good[: len(good) // 2])
+    else:  # the checkpoint changed: a new export, so the int8 copy of the old one is stale
+        config = json.loads((directory / "config.json").read_text())
+        config["twitch_mood_note"] = "retrained"
+        (directory / "config.json").write_text(json.dumps(config))
+    with caplog.at_level(logging.INFO, logger="model.onnx_backend"):
+        scorer = Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
+    reason = {"corrupt": "corrupt: model.int8.onnx does not match", "stale": "stale: made from an earlier export"}
+    assert any(reason[damage] in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records), caplog.text
+    from model.onnx_backend import int8_problem
+
+    assert int8_problem(cache) is None and (cache / INT8_FILE).read_bytes() != good[: len(good) // 2]
+    assert len(scorer.predict(["PogChamp", "that was awful"])) == 2
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="model.onnx_backend"):
+        Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
+    assert "quantising" not in caplog.text  # a good copy is reused
+
+
+def test_compare_runs_dynamic_int8_near_fp32(exported, corpus_lines, tmp_path):
+    from model.compare import CANDIDATES, load
+
+    path = next(p for p in CANDIDATES if p.int8 == "dynamic" and p.workers == 1)
+    fp32 = Scorer.load(exported, device="cpu", quantize="off", precision="fp32", backend="onnx")
+    dynamic = load(str(exported), path, threads=1, scratch=tmp_path)
+    assert int8_ops(tmp_path / f"int8-dynamic-{MODEL_FILE}") & {"DynamicQuantizeLinear", "MatMulInteger"}
+    assert median_gap(dynamic, fp32, corpus_lines[:100]) < 0.05
+
+
+async def test_compare_measures_every_path_on_the_same_labels(exported, corpus_lines):
+    from model.compare import BASELINE, CANDIDATES, compare
+
+    texts = corpus_lines[:120]
+    splits = {"dev": (texts[:40], [i % 3 for i in range(40)]), "test": (texts[40:80], [i % 3 for i in range(40)])}
+    result = await compare(str(exported), texts[:60], splits, max_batch=16, max_wait_ms=1.0, seconds=0.3,
+                           rounds=1, threads=1)
+    assert list(result["paths"]) == [BASELINE.name, *(p.name for p in CANDIDATES)]
+    base = result["paths"][BASELINE.name]
+    assert base["speedup"] == 1.0 and base["dev_same_labels"] == 1.0 and base["test_f1_delta"] == 0.0
+    for name, entry in result["paths"].items():
+        assert entry["batched_msgs_per_s"] > 0 and entry["latency_at_200"]["completed"] > 0, name
+        assert 0.0 <= entry["dev_same_labels"] <= 1.0 and isinstance(entry["meets_targets"], bool)
+    assert result["paths"]["fp32 onnx, buckets"]["dev_same_labels"] == 1.0  # within 1e-4 of torch

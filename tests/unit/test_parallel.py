@@ -45,14 +45,14 @@ def test_a_burst_of_short_messages_fills_whole_row_buckets():
 
 
 def test_workers_resolve_to_two_on_a_multicore_cpu_and_one_elsewhere():
-    assert resolve_workers(0, 2, cpu_torch=True) == (2, 1)
-    assert resolve_workers(0, 8, cpu_torch=True) == (2, 4)
-    assert resolve_workers(0, 1, cpu_torch=True) == (1, 1)
-    assert resolve_workers(3, 6, cpu_torch=True) == (3, 2)
-    assert resolve_workers(0, 4, cpu_torch=False) == (1, 4)  # CUDA or ONNX Runtime: one at a time
-    assert resolve_workers(0, 0, cpu_torch=True)[0] == (2 if CPU_THREADS >= 2 else 1)
+    assert resolve_workers(0, 2, cpu_parallel=True) == (2, 1)
+    assert resolve_workers(0, 8, cpu_parallel=True) == (2, 4)
+    assert resolve_workers(0, 1, cpu_parallel=True) == (1, 1)
+    assert resolve_workers(3, 6, cpu_parallel=True) == (3, 2)
+    assert resolve_workers(0, 4, cpu_parallel=False) == (1, 4)  # CUDA: one at a time
+    assert resolve_workers(0, 0, cpu_parallel=True)[0] == (2 if CPU_THREADS >= 2 else 1)
     with pytest.raises(ModelLoadError, match=r"model\.workers"):
-        resolve_workers(-1, 2, cpu_torch=True)
+        resolve_workers(-1, 2, cpu_parallel=True)
 
 
 def test_side_by_side_forward_passes_give_the_same_scores_in_input_order(tiny_model_dir, corpus_lines):
