@@ -50,7 +50,7 @@ class ScoringPath:
     int8: str | None = None
 
 
-OLD_MAX_WAIT_MS = 5.0  # model.max_wait_ms until 2026-12-05
+OLD_MAX_WAIT_MS = 5.0  # the old path's model.max_wait_ms, whatever config.yaml says now
 BASELINE = ScoringPath("fp32 torch (old default)", "torch", "fp32", bucketed=False,
                        max_wait_ms=OLD_MAX_WAIT_MS)
 CANDIDATES = (
@@ -60,8 +60,8 @@ CANDIDATES = (
     ScoringPath("bf16 traced, x2, 1 batch", "torch", "bf16", bucketed=True, workers=2, traced=True,
                 in_flight=1),
     ScoringPath("bf16 traced, buckets, x2", "torch", "bf16", bucketed=True, workers=2, traced=True),
-    ScoringPath("bf16 traced, x2, wait 5 ms", "torch", "bf16", bucketed=True, workers=2, traced=True,
-                max_wait_ms=OLD_MAX_WAIT_MS),
+    ScoringPath("bf16 traced, x2, wait 1 ms", "torch", "bf16", bucketed=True, workers=2, traced=True,
+                max_wait_ms=1.0),
     ScoringPath("bf16 traced, x2, wait 0", "torch", "bf16", bucketed=True, workers=2, traced=True,
                 max_wait_ms=0.0),
     ScoringPath("fp32 onnx, buckets", "onnx", "fp32", bucketed=True),
@@ -70,8 +70,8 @@ CANDIDATES = (
     ScoringPath("int8 onnx, buckets, x2", "onnx", "fp32", bucketed=True, workers=2, int8="dynamic"),
     ScoringPath("int8 weights onnx, buckets", "onnx", "fp32", bucketed=True, int8="weights"),
     ScoringPath("int8 weights onnx, buckets, x2", "onnx", "fp32", bucketed=True, workers=2, int8="weights"),
-    ScoringPath("int8 weights onnx, x2, wait 5 ms", "onnx", "fp32", bucketed=True, workers=2, int8="weights",
-                max_wait_ms=OLD_MAX_WAIT_MS),
+    ScoringPath("int8 weights onnx, x2, wait 1 ms", "onnx", "fp32", bucketed=True, workers=2, int8="weights",
+                max_wait_ms=1.0),
 )
 
 

@@ -49,7 +49,7 @@ class ModelConfig:
     threads: int = _opt(0, lo=0, hi=256)
     workers: int = _opt(0, lo=0, hi=64)
     max_batch: int = _opt(256, lo=1, hi=4096)
-    max_wait_ms: float = _opt(1.0, lo=0, hi=10_000)
+    max_wait_ms: float = _opt(5.0, lo=0, hi=10_000)
     queue_size: int = _opt(4096, lo=1, hi=1_000_000)
     overload: Literal["reject", "wait"] = "reject"
     # A CSV of token,sentiment merged over the model's emote lexicon ("" for none).
