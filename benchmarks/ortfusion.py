@@ -22,7 +22,8 @@ from pathlib import Path
 from model.checkpoint import resolve_source
 from model.compare import labeled_splits
 from model.machine import machine_info
-from model.onnx_backend import INT8_FILE, MODEL_FILE, OnnxModel, cache_location, quantize_int8
+from model.onnx_backend import INT8_FILE, MODEL_FILE, OnnxModel, cache_location
+from model.onnx_int8 import quantize_int8
 from model.paths import shared_data_dir
 from model.scorer import Scorer
 

@@ -150,7 +150,7 @@ async def run_benchmark(scorer: Scorer, texts: Sequence[str], settings: BenchSet
         "speedup": round(batched / unbatched, 2),
         "latency_ms": latency,
         "messages": len(texts),
-        "model": {"name": scorer.name, "parameters": scorer.parameters,
+        "model": {"name": scorer.name, "parameters": scorer.parameters, "backend": scorer.backend,
                   "quantized": scorer.quantized, "precision": scorer.precision,
                   "precision_timing": scorer.calibration, "max_length": scorer.max_length},
         "service": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
@@ -167,7 +167,7 @@ def format_report(result: dict[str, Any]) -> str:
         f"machine: {m['cpu']} | {m['cpu_count']} CPUs | torch threads {m['torch_threads']} | "
         f"device {m['device']} | torch {m['torch']}",
         f"model:   {model['name']} ({model['parameters'] / 1e6:.1f}M parameters"
-        f", {model.get('precision', 'fp32')}), {result['messages']} messages",
+        f", {model['backend']} {model.get('precision', 'fp32')}), {result['messages']} messages",
         f"throughput: batched {result['batched_msgs_per_s']:.0f} msg/s, one-at-a-time "
         f"{result['unbatched_msgs_per_s']:.0f} msg/s, speedup {result['speedup']:.2f}x",
         "latency (open-loop Poisson arrivals, ms):",

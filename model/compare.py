@@ -84,7 +84,8 @@ def load(model: str, path: ScoringPath, threads: int, scratch: Path) -> Scorer:
     scorer.bucketed = path.bucketed
     if path.int8 == "dynamic":
         from model.checkpoint import resolve_source
-        from model.onnx_backend import MODEL_FILE, OnnxModel, cache_location, quantize_int8
+        from model.onnx_backend import MODEL_FILE, OnnxModel, cache_location
+        from model.onnx_int8 import quantize_int8
 
         graph = scratch / f"int8-dynamic-{MODEL_FILE}"
         quantize_int8(cache_location(Path(resolve_source(model)[0])) / MODEL_FILE, graph, "dynamic")
@@ -125,7 +126,8 @@ async def compare(model: str, texts: Sequence[str], splits: dict[str, tuple[list
             latency = await open_loop_latency(service, texts, RATE, seconds, random.Random(0))
         predicted[path.name] = {split: labels_of(scorer, split_texts)
                                 for split, (split_texts, _) in splits.items()}
-        results[path.name] = {"backend": path.backend, "precision": path.precision, "buckets": path.bucketed,
+        results[path.name] = {"backend": scorer.backend, "precision": scorer.precision,
+                              "int8": path.int8, "buckets": path.bucketed,
                               "workers": scorer.pool.workers,
                               "batches_in_flight": path.in_flight or scorer.concurrency,
                               "traced": scorer.traced is not None, "max_wait_ms": waits[path.name],
@@ -168,11 +170,11 @@ def format_compare(result: dict[str, Any]) -> str:
              f"native bf16: {'yes' if m['native_bf16'] else 'no'} | torch {m['torch']}",
              f"model: {result['model']}; {result['messages']} messages, "
              f"{result['rounds']} interleaved rounds",
-             f"{'path':<26}{'msg/s':>8}{'x':>6}{'p50':>7}{'p99':>7}{'dev same':>10}{'dev F1':>8}{'Δ':>8}"
+             f"{'path':<34}{'msg/s':>8}{'x':>6}{'p50':>7}{'p99':>7}{'dev same':>10}{'dev F1':>8}{'Δ':>8}"
              f"{'test F1':>9}{'Δ':>8}  verdict"]
     for name, e in result["paths"].items():
         lat = e[f"latency_at_{result['rate']:g}"]
-        lines.append(f"{name:<26}{e['batched_msgs_per_s']:>8.0f}{e['speedup']:>6.2f}{lat['p50']:>7.1f}"
+        lines.append(f"{name:<34}{e['batched_msgs_per_s']:>8.0f}{e['speedup']:>6.2f}{lat['p50']:>7.1f}"
                      f"{lat['p99']:>7.1f}{e['dev_same_labels']:>10.1%}{e['dev_macro_f1']:>8.3f}"
                      f"{e['dev_f1_delta']:>+8.3f}{e['test_macro_f1']:>9.3f}{e['test_f1_delta']:>+8.3f}  "
                      f"{'meets' if e['meets_targets'] else '-'}")

@@ -7,11 +7,8 @@ came from and of the export itself. At load, a cache whose checkpoint hash diffe
 whose file hash differs (corrupt, half-written) is never used: it is exported again, with a log
 line saying why.
 
-Unless `model.quantize` is `off`, ONNX Runtime runs an int8 copy of the export: the weights of
-every matrix product in 8 bits (MatMulNBits, one scale per 128 weights), kept in the same cache
-as `model.int8.onnx` with its own sha256 in the manifest and checked the same way. It is about
-1.5x the fp32 export's speed, with the fp32 label on 99.5% of dev and test messages
-(model/README.md).
+Unless `model.quantize` is `off`, ONNX Runtime runs an int8 copy of the export, kept in the
+same cache (model/onnx_int8.py). One process at a time writes a cache (`cache_lock`).
 """
 
 from __future__ import annotations
@@ -23,8 +20,10 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import torch
@@ -128,6 +127,9 @@ class OnnxModel:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        ort.disable_telemetry_events()  # ONNX Runtime's usage events: the bot sends none
+        # Passes side by side (model.workers) share this one session and its thread pool; each
+        # runs with `threads` threads.
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.features = features
 
@@ -139,111 +141,82 @@ class OnnxModel:
         return np.asarray(self.session.run(None, feeds)[0])
 
 
-INT8_KINDS = ("dynamic", "weights")
-
-
-def quantize_int8(export_path: Path, target: Path, kind: str) -> None:
-    """An int8 copy of an fp32 export, by ONNX Runtime's quantisers (both measured in `bench
-    --compare`, model/README.md):
-    - `weights` (what the scorer runs): the weights of every matrix product in 8 bits, 128 to a
-      scale (MatMulNBits);
-    - `dynamic`: weights and activations in int8, per-channel weight scales (the fastest, but it
-      changes too many labels)."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.quantization.matmul_nbits_quantizer import (
-        DefaultWeightOnlyQuantConfig,
-        MatMulNBitsQuantizer,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    if kind not in INT8_KINDS:
-        raise ValueError(f"int8 kind must be one of {INT8_KINDS}, not {kind!r}")
-    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        prepared = Path(scratch) / "prepared.onnx"  # shapes inferred, graph folded: what it expects
-        quant_pre_process(str(export_path), str(prepared), skip_symbolic_shape=True)
-        if kind == "dynamic":
-            quantize_dynamic(str(prepared), str(target), per_channel=True, weight_type=QuantType.QInt8)
-            return
-        # accuracy_level 4: the products run in int8 kernels, the activations quantised per block
-        config = DefaultWeightOnlyQuantConfig(block_size=128, is_symmetric=True, accuracy_level=4, bits=8)
-        quantizer = MatMulNBitsQuantizer(onnx.load(str(prepared)), bits=8, block_size=128, is_symmetric=True,
-                                         accuracy_level=4, algo_config=config)
-        quantizer.process()
-        cast(Any, quantizer.model).save_model_to_file(str(target), use_external_data_format=False)
-
-
-def int8_problem(location: Path) -> str | None:
-    """Why the int8 copy in a good cache must not be used (None: it is good)."""
-    path = location / INT8_FILE
-    if not path.is_file():
-        return "no int8 copy yet"
-    try:
-        recorded = json.loads((location / MANIFEST_FILE).read_text(encoding="utf-8")).get("int8_sha256")
-    except (OSError, ValueError, AttributeError):
-        return "its manifest is unreadable"
-    if recorded is None:
-        return "stale: made from an earlier export"
-    if recorded != file_sha256(path):
-        return f"corrupt: {INT8_FILE} does not match the hash in its manifest"
-    return None
-
-
-def ensure_int8(location: Path) -> Path:
-    """The int8 copy of the good export in `location`, made (and its hash recorded) where needed."""
-    problem = int8_problem(location)
-    target = location / INT8_FILE
-    if problem is None:
-        return target
-    level = logging.INFO if problem == "no int8 copy yet" else logging.WARNING
-    log.log(level, "ONNX int8 copy %s: %s; quantising the export (once)", target, problem)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(dir=location) as scratch:
-        partial = Path(scratch) / INT8_FILE
-        try:
-            quantize_int8(location / MODEL_FILE, partial, "weights")
-        except Exception as exc:
-            reason = " ".join(str(exc).split())[:300]
-            raise ModelLoadError(f"quantising the ONNX export in {location} failed: {reason}") from None
-        os.replace(partial, target)
-    manifest_path = location / MANIFEST_FILE
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["int8_sha256"] = file_sha256(target)
-    write_manifest(manifest_path, manifest)
-    log.info("ONNX int8 copy written in %.1f s", time.monotonic() - started)
-    return target
-
-
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(partial, path)
+    """Write the manifest whole, then rename it into place (a name of its own per writer)."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}",
+                                     suffix=".partial", delete=False) as handle:
+        handle.write(json.dumps(manifest, indent=1))
+    os.replace(handle.name, path)
+
+
+@contextmanager
+def cache_lock(location: Path) -> Iterator[None]:
+    """One process at a time exports, quantises and writes the manifest of one cache, so two bots
+    starting at once never mix their files (POSIX; elsewhere the hashes still catch a mix)."""
+    location.mkdir(parents=True, exist_ok=True)
+    with open(location / ".lock", "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def quiet_converters() -> Iterator[None]:
+    """The exporter and the quantiser log hundreds of INFO lines; the bot's log gets ours only."""
+    names = ("torch.onnx", "onnxscript", "onnx_ir", "onnxruntime")
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def load_onnx(model: Any, directory: Path, *, threads: int, features: int | None,
               int8: bool = False) -> OnnxModel:
     """The cached export of the checkpoint in `directory` (exported first where needed), or its
-    int8 copy; `threads`: ONNX Runtime's threads for one pass."""
+    int8 copy (model/onnx_int8.py); `threads`: ONNX Runtime's threads for one pass."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
         raise ModelLoadError("model.backend is 'onnx' but onnxruntime is not installed "
                              "(pip install onnxruntime)") from None
+    from model.onnx_int8 import ensure_int8
+
     location = cache_location(directory)
+    try:
+        with cache_lock(location), quiet_converters():
+            ensure_export(model, directory, location, features)
+            graph = ensure_int8(location) if int8 else location / MODEL_FILE
+    except OSError as exc:  # a cache folder that cannot be written, a full disk
+        raise ModelLoadError(f"ONNX export cache {location}: {exc.strerror or exc}") from None
+    return OnnxModel(graph, threads=threads, features=features is not None)
+
+
+def ensure_export(model: Any, directory: Path, location: Path, features: int | None) -> None:
+    """A good export of the checkpoint in `location`, made where the cache has none."""
     key = checkpoint_key(directory)
     problem = cache_problem(location, key)
-    if problem is not None:
-        level = logging.INFO if problem == "no export yet" else logging.WARNING
-        log.log(level, "ONNX export cache %s: %s; exporting the checkpoint (once)", location, problem)
-        started = time.monotonic()
-        try:
-            export(model, location / MODEL_FILE, features=features)
-        except Exception as exc:
-            reason = " ".join(str(exc).split())[:300]
-            raise ModelLoadError(f"exporting {directory} to ONNX failed: {reason}") from None
-        manifest = {"checkpoint_sha256": key, "onnx_sha256": file_sha256(location / MODEL_FILE),
-                    "format": EXPORT_FORMAT, "torch": torch.__version__}
-        write_manifest(location / MANIFEST_FILE, manifest)  # a new export: any int8 copy is stale
-        log.info("ONNX export written in %.1f s", time.monotonic() - started)
-    graph = ensure_int8(location) if int8 else location / MODEL_FILE
-    return OnnxModel(graph, threads=threads, features=features is not None)
+    if problem is None:
+        return
+    level = logging.INFO if problem == "no export yet" else logging.WARNING
+    log.log(level, "ONNX export cache %s: %s; exporting the checkpoint (once)", location, problem)
+    started = time.monotonic()
+    try:
+        export(model, location / MODEL_FILE, features=features)
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise ModelLoadError(f"exporting {directory} to ONNX failed: {reason}") from None
+    manifest = {"checkpoint_sha256": key, "onnx_sha256": file_sha256(location / MODEL_FILE),
+                "format": EXPORT_FORMAT, "torch": torch.__version__}
+    write_manifest(location / MANIFEST_FILE, manifest)  # a new export: any int8 copy is stale
+    log.info("ONNX export written in %.1f s", time.monotonic() - started)

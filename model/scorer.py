@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,23 +57,24 @@ class ModelSettings(Protocol):
     def emotes(self) -> str: ...
 
 
-def resolve_backend(backend: str, device: torch.device, quantized: bool, precision: str) -> str:
-    """`auto`: ONNX Runtime where fp32 would run on CPU and it is installed (its int8 copy, unless
-    `quantize: off`: the faster path on CPUs without native bf16, model/README.md), torch elsewhere
-    (CUDA, bf16, torch's int8)."""
+def choose_backend(backend: str, device: torch.device, precision: str, source: str) -> str:
+    """Where the forward pass runs. `auto`: ONNX Runtime where the model runs fp32 or int8 on CPU
+    from a checkpoint directory and onnxruntime is installed (its 8-bit-weight copy unless
+    `quantize: off`: the faster path on CPUs without native bf16, model/README.md), torch
+    elsewhere (CUDA, bf16, hub names)."""
     if backend not in BACKENDS:
         raise ModelLoadError(f"model.backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    cpu_fp32 = device.type == "cpu" and not quantized and precision == "fp32"
-    if backend == "onnx" and not cpu_fp32:
-        raise ModelLoadError("model.backend 'onnx' runs on CPU, from fp32 weights only; set "
-                             "model.precision: fp32 and model.device: cpu, or model.backend: torch")
-    if backend == "auto":
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            return "torch"
-        return "onnx" if cpu_fp32 else "torch"
-    return backend
+    runnable = device.type == "cpu" and precision in ("fp32", "int8")
+    if backend == "onnx":
+        if not runnable:
+            raise ModelLoadError("model.backend 'onnx' runs on CPU, from fp32 weights only; set "
+                                 "model.precision: fp32 and model.device: cpu, or model.backend: torch")
+        if not Path(source).is_dir():
+            raise ModelLoadError(f"model.backend 'onnx' needs a checkpoint directory, not {source!r}")
+        return "onnx"
+    if backend == "auto" and runnable and Path(source).is_dir() and find_spec("onnxruntime") is not None:
+        return "onnx"
+    return "torch"
 
 
 class Scorer:
@@ -160,15 +162,18 @@ class Scorer:
         model.eval().to(torch_device)
         scorer = cls(model, tokenizer, device=torch_device, max_length=max_length, name=str(path),
                      lexicon=lexicon)
-        # torch's int8 (`quantize: on` under torch); ONNX Runtime's int8 copy is settled below.
-        quantized = use_quantization(quantize, torch_device) and backend != "onnx"
+        on_cpu = torch_device.type == "cpu"
+        # `quantize: on` asks for int8 whatever the precision: ONNX Runtime's 8-bit weights under
+        # `onnx` and `auto`, torch's dynamic int8 under `torch`.
+        int8 = use_quantization(quantize, torch_device)
+        onnx_first = backend == "onnx" or (backend == "auto" and int8)
         # ONNX Runtime runs fp32 (or its int8 copy): `auto` must not pick bf16 under it.
-        scorer.precision = resolve_precision(precision, torch_device, quantized, backend != "onnx")
+        scorer.precision = resolve_precision(precision, torch_device, int8, torch_backend=not onnx_first)
         # On CPU every forward pass is padded to a shape bucket, so oneDNN's kernel cache (and
         # with it the memory) stops growing (model/buckets.py).
-        scorer.bucketed = torch_device.type == "cpu"
+        scorer.bucketed = on_cpu
         half = traced = None
-        if scorer.precision == "bf16" and torch_device.type == "cpu":
+        if scorer.precision == "bf16" and on_cpu:
             from model.calibrate import bf16_forward, choose_format
 
             # Converted once: autocast would cast every weight again on every forward pass.
@@ -178,21 +183,25 @@ class Scorer:
                 scorer.precision = choice
             if scorer.precision == "bf16":
                 half, traced = bf16_forward(model, features, keep_fp32=False)
-        # After the number format is settled: `auto` runs fp32 on CPU in ONNX Runtime.
-        scorer.backend = resolve_backend(backend, torch_device, quantized, scorer.precision)
-        on_cpu = torch_device.type == "cpu"
+        # After the number format is settled: `auto` runs fp32 and int8 on CPU in ONNX Runtime.
+        scorer.backend = choose_backend(backend, torch_device, scorer.precision, source)
         forward_workers, threads_each = resolve_workers(workers, threads, cpu_parallel=on_cpu)
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx
 
-            if not Path(source).is_dir():
-                raise ModelLoadError(f"model.backend 'onnx' needs a checkpoint directory, not {source!r}")
-            int8 = quantize != "off"  # 8-bit weights: model/onnx_backend.py
-            scorer.onnx = load_onnx(model, Path(source), threads=threads_each, int8=int8,
-                                    features=N_FEATURES if lexicon is not None else None)
-            scorer.model = None  # the session holds its own weights
-            scorer.quantized, scorer.precision = int8, "int8" if int8 else scorer.precision
-        elif quantized:
+            try:
+                scorer.onnx = load_onnx(model, Path(source), threads=threads_each, int8=quantize != "off",
+                                        features=N_FEATURES if lexicon is not None else None)
+            except ModelLoadError as exc:
+                if backend != "auto":
+                    raise
+                log.warning("model.backend auto: %s; scoring in torch instead", exc)
+                scorer.backend = "torch"
+            else:
+                scorer.model = None  # the session holds its own weights
+                scorer.quantized = quantize != "off"
+                scorer.precision = "int8" if scorer.quantized else "fp32"
+        if scorer.backend == "torch" and int8:
             from model.precision import quantize_int8
 
             with warnings.catch_warnings():  # torch marks eager quantisation deprecated; it works

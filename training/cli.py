@@ -64,12 +64,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from training.evaluate import evaluate_subsets, format_subsets
 
         subsets = evaluate_subsets(model, args.data, args.lexicon, split=args.split or "test",
-                                   quantize=args.quantize, precision=args.precision)
+                                   quantize=args.quantize, precision=args.precision, backend=args.backend)
         print(json.dumps(subsets) if args.json else
               f"{model} on {args.data}, split {subsets['split']}\n{format_subsets(subsets)}")
         return 0
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
-                      split=args.split, quantize=args.quantize, precision=args.precision)
+                      split=args.split, quantize=args.quantize, precision=args.precision,
+                      backend=args.backend)
     if args.json:
         print(json.dumps(report))
     else:
@@ -104,7 +105,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
     evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all rows")
     evaluation.add_argument("--quantize", choices=("auto", "on", "off"), default="auto",
-                            help="as model.quantize: on = int8 feed-forward layers (CPU); auto = fp32")
+                            help="as model.quantize: ONNX Runtime runs 8-bit weights unless off; on = int8 "
+                                 "whatever the precision (torch's under --backend torch)")
+    evaluation.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
+                            help="as model.backend: auto = ONNX Runtime where fp32 would run on CPU, "
+                                 "else torch")
     evaluation.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                             help="as model.precision: auto = bf16 on CPUs with native bf16, else fp32")
     evaluation.add_argument("--subsets", action="store_true",

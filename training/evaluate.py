@@ -13,8 +13,10 @@ from training.metrics import classification_report
 
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
              split_col: str = "split", split: str | None = None, quantize: str = "auto",
-             precision: str = "auto", device: str = "auto", max_length: int = 64) -> dict[str, Any]:
-    """Metrics of `model` on `data` (one split, or every row when `split` is None)."""
+             precision: str = "auto", backend: str = "auto", device: str = "auto",
+             max_length: int = 64) -> dict[str, Any]:
+    """Metrics of `model` on `data` (one split, or every row when `split` is None); quantize,
+    precision and backend as the `model` settings of config.yaml, defaults included."""
     from model.scorer import Scorer
 
     labeled = read_labeled(data, text_col=text_col, label_col=label_col, split_col=split_col)
@@ -25,16 +27,18 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         if split not in labeled.texts:
             raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
-    scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, max_length=max_length)
+    scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, backend=backend,
+                         max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]
     report = classification_report(gold, predicted)
     report.update({"model": str(model), "data": str(data), "split": split, "quantized": scorer.quantized,
-                   "precision": scorer.precision})
+                   "precision": scorer.precision, "backend": scorer.backend})
     return report
 
 
 def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *, split: str = "test",
-                     quantize: str = "auto", precision: str = "auto") -> dict[str, Any]:
+                     quantize: str = "auto", precision: str = "auto",
+                     backend: str = "auto") -> dict[str, Any]:
     """The model and the lexicon-only classifier side by side on `split` and its subsets (all,
     version 1, unseen emotes, emote-only; training/subsets.py). The lexicon's threshold is chosen
     on dev."""
@@ -48,7 +52,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     emotes = read_lexicon_kinds(lexicon)
     baseline = fitted_baseline(emotes, labeled)
     texts, gold = labeled.split(split)
-    scorer = Scorer.load(model, quantize=quantize, precision=precision)
+    scorer = Scorer.load(model, quantize=quantize, precision=precision, backend=backend)
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
                  "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
     subsets = {}

@@ -14,6 +14,7 @@ import pytest
 
 from model.buckets import ROW_BUCKETS, width_buckets
 from model.encoding import Encoded
+from model.errors import ModelLoadError
 from model.onnx_backend import INT8_FILE, MANIFEST_FILE, MODEL_FILE
 from model.scorer import Scorer
 from tests.helpers import ODD_TEXTS
@@ -133,12 +134,13 @@ def test_onnx_runs_8_bit_weights_unless_quantize_is_off(exported, corpus_lines):
 
 
 def test_backend_auto_runs_the_int8_copy_side_by_side_where_fp32_runs_on_cpu(exported):
-    scorer = Scorer.load(exported, device="cpu", precision="fp32", backend="auto", workers=2)
+    scorer = Scorer.load(exported, device="cpu", precision="fp32", backend="auto", workers=2, threads=2)
     assert (scorer.backend, scorer.precision, scorer.pool.workers, scorer.concurrency) == ("onnx", "int8", 2, 2)
     assert scorer.onnx.session.get_session_options().intra_op_num_threads == 1  # one core per pass
     assert Scorer.load(exported, device="cpu", precision="bf16", backend="auto").backend == "torch"
-    torch_int8 = Scorer.load(exported, device="cpu", quantize="on", precision="fp32", backend="auto")
-    assert (torch_int8.backend, torch_int8.precision) == ("torch", "int8")  # quantize: on under torch, as before
+    # quantize: on is int8 whatever the precision: ONNX Runtime's under auto, torch's under torch
+    assert (Scorer.load(exported, device="cpu", quantize="on", precision="bf16", backend="auto").backend,
+            Scorer.load(exported, device="cpu", quantize="on", backend="torch").precision) == ("onnx", "int8")
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "stale"])
@@ -154,16 +156,16 @@ def test_a_damaged_int8_copy_is_detected_rebuilt_and_never_used(exported, tmp_pa
         config = json.loads((directory / "config.json").read_text())
         config["twitch_mood_note"] = "retrained"
         (directory / "config.json").write_text(json.dumps(config))
-    with caplog.at_level(logging.INFO, logger="model.onnx_backend"):
+    with caplog.at_level(logging.INFO, logger="model.onnx_int8"):
         scorer = Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
-    reason = {"corrupt": "corrupt: model.int8.onnx does not match", "stale": "stale: made from an earlier export"}
+    reason = {"corrupt": "corrupt: model.int8.onnx does not match", "stale": "stale: not made from this export"}
     assert any(reason[damage] in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records), caplog.text
-    from model.onnx_backend import int8_problem
+    from model.onnx_int8 import int8_problem
 
     assert int8_problem(cache) is None and (cache / INT8_FILE).read_bytes() != good[: len(good) // 2]
     assert len(scorer.predict(["PogChamp", "that was awful"])) == 2
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="model.onnx_backend"):
+    with caplog.at_level(logging.INFO, logger="model.onnx_int8"):
         Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
     assert "quantising" not in caplog.text  # a good copy is reused
 
@@ -192,3 +194,66 @@ async def test_compare_measures_every_path_on_the_same_labels(exported, corpus_l
         assert entry["batched_msgs_per_s"] > 0 and entry["latency_at_200"]["completed"] > 0, name
         assert 0.0 <= entry["dev_same_labels"] <= 1.0 and isinstance(entry["meets_targets"], bool)
     assert result["paths"]["fp32 onnx, buckets"]["dev_same_labels"] == 1.0  # within 1e-4 of torch
+
+
+def test_backend_auto_leaves_hub_names_bf16_and_cuda_to_torch():
+    import torch
+
+    from model.scorer import choose_backend
+
+    cpu = torch.device("cpu")
+    assert choose_backend("auto", cpu, "fp32", "someorg/tinymood") == "torch"  # no directory to export
+    assert choose_backend("auto", cpu, "bf16", ".") == "torch"
+    assert choose_backend("auto", torch.device("cuda"), "fp16", ".") == "torch"
+    assert choose_backend("auto", cpu, "int8", ".") == "onnx"
+    with pytest.raises(ModelLoadError, match="needs a checkpoint directory"):
+        choose_backend("onnx", cpu, "fp32", "someorg/tinymood")
+
+
+@pytest.mark.parametrize("fault", ["export", "unwritable"])
+def test_an_onnx_fault_is_one_line_and_backend_auto_falls_back_to_torch(exported, tmp_path, monkeypatch,
+                                                                         caplog, fault):
+    import model.onnx_backend as onnx_backend
+
+    directory = tmp_path / "model"
+    shutil.copytree(exported, directory, ignore=shutil.ignore_patterns("onnx"))
+    if fault == "export":
+        def broken(*args, **kwargs):
+            raise RuntimeError("dynamo could not trace\nthis model")
+        monkeypatch.setattr(onnx_backend, "export", broken)
+    else:
+        (directory / "onnx").write_text("a file where the cache folder would go")
+    with pytest.raises(ModelLoadError) as error:
+        Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
+    assert "\n" not in str(error.value) and str(directory) in str(error.value)
+    scorer = Scorer.load(directory, device="cpu", precision="fp32", backend="auto")
+    assert (scorer.backend, scorer.precision) == ("torch", "fp32") and scorer.model is not None
+    assert "scoring in torch instead" in caplog.text
+    assert len(scorer.predict(["PogChamp"])) == 1
+
+
+def test_an_int8_copy_of_another_export_is_stale_even_with_its_own_hash_recorded(exported, tmp_path):
+    from model.onnx_backend import file_sha256
+    from model.onnx_int8 import int8_problem
+
+    directory = tmp_path / "model"
+    shutil.copytree(exported, directory)
+    Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")  # export and int8 copy
+    cache = directory / "onnx"
+    manifest = json.loads((cache / MANIFEST_FILE).read_text())
+    assert manifest["int8_from"] == manifest["onnx_sha256"] and int8_problem(cache) is None
+    # a second bot re-exported a changed checkpoint while the first still wrote its copy's hash
+    manifest["onnx_sha256"] = "0" * 64
+    (cache / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert manifest["int8_sha256"] == file_sha256(cache / INT8_FILE)
+    assert int8_problem(cache) == "stale: not made from this export"
+
+
+def test_a_first_start_logs_our_lines_not_the_converters(exported, tmp_path, caplog):
+    directory = tmp_path / "model"
+    shutil.copytree(exported, directory, ignore=shutil.ignore_patterns("onnx"))
+    with caplog.at_level(logging.INFO):
+        Scorer.load(directory, device="cpu", precision="fp32", backend="onnx")
+    ours = [r for r in caplog.records if r.name.startswith("model.")]
+    theirs = [r for r in caplog.records if not r.name.startswith("model.") and r.levelno < logging.WARNING]
+    assert len(ours) >= 2 and theirs == []  # export and int8 copy written; no converter chatter
