@@ -170,10 +170,12 @@ def cache_lock(location: Path) -> Iterator[None]:
 @contextmanager
 def quiet_converters() -> Iterator[None]:
     """The exporter and the quantiser log hundreds of INFO lines; the bot's log gets ours only."""
-    names = ("torch.onnx", "onnxscript", "onnx_ir", "onnxruntime")
-    levels = {name: logging.getLogger(name).level for name in names}
-    for name in names:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # torch.onnx also warns that torchvision's operators are skipped: the model has none.
+    quieter = {"torch.onnx": logging.ERROR, "onnxscript": logging.WARNING, "onnx_ir": logging.WARNING,
+               "onnxruntime": logging.WARNING}
+    levels = {name: logging.getLogger(name).level for name in quieter}
+    for name, level in quieter.items():
+        logging.getLogger(name).setLevel(level)
     try:
         yield
     finally:
@@ -198,7 +200,8 @@ def load_onnx(model: Any, directory: Path, *, threads: int, features: int | None
             ensure_export(model, directory, location, features)
             graph = ensure_int8(location) if int8 else location / MODEL_FILE
     except OSError as exc:  # a cache folder that cannot be written, a full disk
-        raise ModelLoadError(f"ONNX export cache {location}: {exc.strerror or exc}") from None
+        raise ModelLoadError(f"ONNX export cache {location} cannot be written ({exc.strerror or exc}): "
+                             "make it a writable folder, or set model.backend: torch") from None
     return OnnxModel(graph, threads=threads, features=features is not None)
 
 
@@ -209,7 +212,8 @@ def ensure_export(model: Any, directory: Path, location: Path, features: int | N
     if problem is None:
         return
     level = logging.INFO if problem == "no export yet" else logging.WARNING
-    log.log(level, "ONNX export cache %s: %s; exporting the checkpoint (once)", location, problem)
+    log.log(level, "ONNX export cache %s: %s; converting the model for ONNX Runtime (once, some seconds)",
+            location, problem)
     started = time.monotonic()
     try:
         export(model, location / MODEL_FILE, features=features)

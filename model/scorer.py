@@ -195,7 +195,7 @@ class Scorer:
             except ModelLoadError as exc:
                 if backend != "auto":
                     raise
-                log.warning("model.backend auto: %s; scoring in torch instead", exc)
+                log.warning("model.backend auto: %s; scoring in torch instead", exc)  # one line
                 scorer.backend = "torch"
             else:
                 scorer.model = None  # the session holds its own weights

@@ -129,8 +129,8 @@ class DataclassBuilder:
             ok = isinstance(value, bool)
         elif tp is int:
             ok = isinstance(value, int) and not isinstance(value, bool)
-        elif tp is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif tp is float:  # .nan compares false with every bound, so it is refused here
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
             value = float(value) if ok else value
         elif tp is str:
             ok = isinstance(value, str)

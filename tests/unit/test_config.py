@@ -63,6 +63,11 @@ def test_out_of_range_value_is_refused(tmp_path):
         load_config(write(tmp_path, "model:\n  max_batch: 0\n"))
 
 
+def test_not_a_number_is_refused_where_a_number_is_expected(tmp_path):
+    with pytest.raises(ConfigError, match=r"model\.max_wait_ms: expected a number, found nan \(float\)"):
+        load_config(write(tmp_path, "model:\n  max_wait_ms: .nan\n"))
+
+
 def test_choice_lists_the_allowed_values(tmp_path):
     with pytest.raises(ConfigError, match=r"model\.device: expected one of 'auto', 'cpu', 'cuda', found 'gpu'"):
         load_config(write(tmp_path, "model:\n  device: gpu\n"))
