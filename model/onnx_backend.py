@@ -33,6 +33,10 @@ from model.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
+# ONNX Runtime (1.29 on) sends usage telemetry from Linux and macOS too, and writes a device id
+# under the user's cache, unless this is set before it starts; the bot reports nothing to anyone.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 EXPORT_FORMAT = 1  # bump when the export itself changes
 MODEL_FILE, INT8_FILE, MANIFEST_FILE = "model.onnx", "model.int8.onnx", "manifest.json"
 
@@ -127,7 +131,7 @@ class OnnxModel:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
-        ort.disable_telemetry_events()  # ONNX Runtime's usage events: the bot sends none
+        ort.disable_telemetry_events()  # also where a user turned ORT_DISABLE_TELEMETRY off
         # Passes side by side (model.workers) share this one session and its thread pool; each
         # runs with `threads` threads.
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -257,3 +257,18 @@ def test_a_first_start_logs_our_lines_not_the_converters(exported, tmp_path, cap
     ours = [r for r in caplog.records if r.name.startswith("model.")]
     theirs = [r for r in caplog.records if not r.name.startswith("model.") and r.levelno < logging.WARNING]
     assert len(ours) >= 2 and theirs == []  # export and int8 copy written; no converter chatter
+
+
+def test_onnx_runtime_keeps_no_device_id_and_queues_no_usage_event(exported, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), HOME=str(tmp_path))
+    script = ("import sys; from pathlib import Path; from model.onnx_backend import MODEL_FILE, OnnxModel; "
+              "OnnxModel(Path(sys.argv[1]) / 'onnx' / MODEL_FILE, threads=1, features=False)")
+    done = subprocess.run([sys.executable, "-c", script, str(exported)], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # ORT 1.32 wrote deviceid + onnxruntime.db
