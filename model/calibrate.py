@@ -30,7 +30,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any
 
 import torch
 
-from model.paths import user_cache_dir
+from model.paths import user_cache_dir, write_whole
 from model.traced import Logits, trace_forward
 
 log = logging.getLogger(__name__)
@@ -185,11 +184,7 @@ def keep_answer(path: Path | None, choice: str, timing: dict[str, Any]) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A name of its own: two bots starting at once must not write into one partial file.
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=path.stem,
-                                         suffix=".partial", delete=False) as handle:
-            handle.write(json.dumps({"choice": choice, "timing": timing}))
-        os.replace(handle.name, path)
+        write_whole(path, json.dumps({"choice": choice, "timing": timing}))  # bots may start at once
     except OSError as exc:
         log.warning("precision auto: cannot keep the timing in %s (%s)", path, exc.strerror or exc)
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from model.errors import ModelLoadError
-from model.paths import user_cache_dir
+from model.paths import user_cache_dir, write_whole
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,7 @@ class OnnxModel:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    """Write the manifest whole, then rename it into place (a name of its own per writer)."""
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}",
-                                     suffix=".partial", delete=False) as handle:
-        handle.write(json.dumps(manifest, indent=1))
-    os.replace(handle.name, path)
+    write_whole(path, json.dumps(manifest, indent=1))
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
@@ -39,6 +40,15 @@ def model_path_problem(value: str) -> str | None:
 def user_cache_dir() -> Path:
     """`$XDG_CACHE_HOME/twitch-mood` (default `~/.cache/twitch-mood`): what the bot may rebuild."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "twitch-mood"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write `text` to a file of its own beside `path`, then rename it into place: a reader never
+    sees half a file, and two processes writing at once never share a partial file."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}",
+                                     suffix=".partial", delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
 
 
 def shared_data_dir() -> Path:

@@ -189,8 +189,9 @@ class Scorer:
         if scorer.backend == "onnx":
             from model.onnx_backend import load_onnx
 
+            int8_copy = quantize != "off"
             try:
-                scorer.onnx = load_onnx(model, Path(source), threads=threads_each, int8=quantize != "off",
+                scorer.onnx = load_onnx(model, Path(source), threads=threads_each, int8=int8_copy,
                                         features=N_FEATURES if lexicon is not None else None)
             except ModelLoadError as exc:
                 if backend != "auto":
@@ -199,8 +200,7 @@ class Scorer:
                 scorer.backend = "torch"
             else:
                 scorer.model = None  # the session holds its own weights
-                scorer.quantized = quantize != "off"
-                scorer.precision = "int8" if scorer.quantized else "fp32"
+                scorer.quantized, scorer.precision = int8_copy, "int8" if int8_copy else "fp32"
         if scorer.backend == "torch" and int8:
             from model.precision import quantize_int8
 
