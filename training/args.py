@@ -65,15 +65,20 @@ class SentimentArgs:
     invented_emotes: int = _arg(600, "invented emotes that only a one-line lexicon entry explains, alone and "
                                    "in training messages, so the lexicon head learns to read a streamer's "
                                    "own emotes (training/augment.py; needs lexicon features; 0: none)")
+    teacher: Path | None = field(default=None, metadata={
+        "help": "self-training: a fine-tuned model whose confident labels on unlabeled corpus messages join "
+                "the training examples (training/pseudo.py; none: off)"})
+    teacher_examples: int = _arg(4000, "most teacher-labeled corpus messages (with --teacher)")
+    teacher_confidence: float = _arg(0.9, "least top probability of a teacher label that is kept")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
 
     def __post_init__(self) -> None:
         # HfArgumentParser hands `--lexicon ''` over as Path('.').
-        for name in ("lexicon", "corpus"):
+        for name in ("lexicon", "corpus", "teacher"):
             value = getattr(self, name)
             if value is not None and str(value) in ("", "."):
                 setattr(self, name, None)
-        for name in ("data", "out", "lexicon", "corpus"):
+        for name in ("data", "out", "lexicon", "corpus", "teacher"):
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, Path(value))

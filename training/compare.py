@@ -24,7 +24,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from model.lexicon import Lexicon
-from model.paths import shared_data_dir
+from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from mood.errors import UsageError
 from training.augment import EmoteInventor
 from training.subsets import VERSION_1_BELOW
@@ -52,6 +52,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
     "features+swaps+tokens+invented+stream-mlm+5-epochs": {**SHIPPED_OPTIONS, "epochs": 5},
     "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {**SHIPPED_OPTIONS, "epochs": 3,
                                                                    "learning_rate": 2e-4},
+    # The teacher is the shipped model (seed 2 of the recipe above it, chosen on dev).
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": {
+        **SHIPPED_OPTIONS, "epochs": 3, "teacher": DEFAULT_MODEL_DIR},
 }.items()}
 # What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
 # stream file and emote weight, the labeled file whose dev and test messages were left out, and
@@ -65,6 +68,7 @@ MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+5-epochs": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         **STREAM_MLM, "left_out": "labeled_2025.csv"},
 }

@@ -34,6 +34,7 @@ from training.augment import invented_examples, swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, file_sha256, read_corpus, read_labeled
 from training.metrics import classification_report
+from training.pseudo import pseudo_examples, teacher_identity
 from training.report import write_json
 from training.subsets import read_lexicon_kinds
 from training.vocab import add_emote_tokens
@@ -124,6 +125,16 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
             texts += extra_texts
             labels += extra_labels
             added["weak_corpus"] = len(extra_texts)
+    if args.teacher is not None and args.teacher_examples:
+        if args.corpus is None:
+            raise DataError("self-training (--teacher) needs --corpus to label")
+        every_labeled = [t for split in data.texts.values() for t in split]
+        extra_texts, extra_labels = pseudo_examples(
+            args.teacher, read_corpus(args.corpus), every_labeled, args.teacher_examples,
+            args.teacher_confidence, args.seed)
+        texts += extra_texts
+        labels += extra_labels
+        added["teacher_labeled"] = len(extra_texts)
     if args.lexicon is not None and args.emote_swaps:
         train_texts, train_labels = data.split("train")
         extra_texts, extra_labels = swapped_examples(
@@ -241,6 +252,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
                  "training_examples": sources},
         "emote_tokens_added": added_tokens,
         "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
+        "teacher": None if args.teacher is None else teacher_identity(args.teacher),
         "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
                             if k not in ("data", "out")},
         "best_epoch_dev_macro_f1": trainer.state.best_metric,
