@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger("twitch_mood.bot")
 
 LoopBody = Callable[[], Awaitable[None]]
 
+STOP_RETRY_S = 0.1  # how often stop() repeats a cancellation a loop has not ended on
+STOP_DEADLINE_S = 5.0  # after this, stop() logs the loops still running and returns
+
 
 class Supervisor:
     """`start(name, body)` runs `body()` in a task and restarts it after a crash; `await stop()`
-    cancels them all. A body that returns normally is finished and not restarted."""
+    cancels them all and waits until they have ended. A body that returns normally is finished
+    and not restarted."""
 
     def __init__(self, *, restart_delay_s: float = 1.0) -> None:
         self.restart_delay_s = restart_delay_s
@@ -26,10 +31,25 @@ class Supervisor:
         self._tasks.append(asyncio.create_task(self._run(name, body), name=name))
 
     async def stop(self) -> None:
+        """Cancel every loop and wait for each to end, within STOP_DEADLINE_S.
+
+        One cancel is not always enough: before Python 3.12, `asyncio.wait_for` swallows a
+        cancellation that arrives as the call it waits for finishes (CPython gh-86296), and the
+        loop runs on (the chat sender, stopped just as a message went out, then waited for its
+        next message: shutdown hung with the loop idle). So the cancel is repeated until the
+        loop has ended; one still running at the deadline is logged and left behind."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)  # each has logged its own failures
+        pending = set(tasks)
+        deadline = time.monotonic() + STOP_DEADLINE_S
+        while pending and time.monotonic() < deadline:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=STOP_RETRY_S)
+        if pending:
+            log.error("%s did not stop within %g s of shutdown; left running",
+                      ", ".join(sorted(task.get_name() for task in pending)), STOP_DEADLINE_S)
+        ended = [task for task in tasks if task not in pending]
+        await asyncio.gather(*ended, return_exceptions=True)  # each has logged its own failures
 
     async def _run(self, name: str, body: LoopBody) -> None:
         while True:

@@ -8,6 +8,7 @@ import random
 
 from bot import sender as sender_module
 from bot.sender import ChatSender, SendLimits
+from bot.supervisor import Supervisor
 from commands import ReplyKind
 
 
@@ -156,3 +157,27 @@ async def test_the_same_confirmation_waiting_twice_is_said_once():
     for _ in range(50):
         assert sender.say("a", "Mood swing alerts are OFF for this channel.", ReplyKind.CONFIRMATION)
     assert sender.pending == 1
+
+
+async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():
+    # The shutdown hang of the command-spam e2e test: the supervisor's cancel reached the sender's
+    # wait_for just as its send finished; wait_for (Python < 3.12) swallowed it, and the sender
+    # waited for its next message while stop() waited for the sender, with the loop idle.
+    supervisor = Supervisor()
+    stopping: list[asyncio.Future[None]] = []
+
+    class StopsTheBotOnSend(FakeChat):
+        async def send_raw_irc_message(self, message: str) -> None:
+            await super().send_raw_irc_message(message)
+            stopping.append(asyncio.ensure_future(supervisor.stop()))  # runs as the send returns
+
+    chat = StopsTheBotOnSend(Clock())
+    sender = ChatSender(lambda: chat)
+    supervisor.start("chat sender", sender.run)
+    sender.say("a", "Not enough chat yet", ReplyKind.MOOD)
+    for _ in range(100):
+        if stopping:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(stopping[0], 3)
+    assert [text for _, _, text in chat.sent] == ["Not enough chat yet"]

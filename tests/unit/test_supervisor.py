@@ -1,11 +1,13 @@
 """Background loops run under a supervisor: a crash is logged with its traceback and the loop runs
-again; stopping cancels every loop."""
+again; stopping cancels every loop and waits until each has ended, within a deadline."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
+from bot import supervisor as supervisor_module
 from bot.supervisor import Supervisor
 
 
@@ -49,3 +51,41 @@ async def test_stop_cancels_running_loops_and_a_finished_loop_is_not_restarted()
     await asyncio.sleep(0.05)
     await asyncio.wait_for(supervisor.stop(), 5)
     assert finished == ["once"] and supervisor.restarts == {"once": 0, "forever": 0}
+
+
+async def test_stop_ends_a_loop_that_swallowed_its_cancellation():
+    # Before Python 3.12 asyncio.wait_for returns normally when the cancel arrives as the call it
+    # waits for finishes; the loop then ran on and stop() waited for it forever.
+    started = asyncio.Event()
+
+    async def swallows_one_cancel() -> None:
+        started.set()
+        with contextlib.suppress(asyncio.CancelledError):  # as wait_for does in that race
+            await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # no timer: nothing would wake the loop again
+
+    supervisor = Supervisor()
+    supervisor.start("chat sender", swallows_one_cancel)
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(supervisor.stop(), 5)
+
+
+async def test_a_loop_that_will_not_stop_is_logged_and_left_behind(monkeypatch, caplog):
+    monkeypatch.setattr(supervisor_module, "STOP_DEADLINE_S", 0.3)
+    started, released = asyncio.Event(), asyncio.Event()
+
+    async def deaf() -> None:
+        started.set()
+        while not released.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await released.wait()
+
+    supervisor = Supervisor()
+    supervisor.start("stubborn", deaf)
+    await asyncio.wait_for(started.wait(), 5)
+    try:
+        with caplog.at_level(logging.ERROR, logger="twitch_mood.bot"):
+            await asyncio.wait_for(supervisor.stop(), 5)  # shutdown goes on
+    finally:
+        released.set()  # it ends now, before the test's loop closes
+    assert any("stubborn did not stop" in r.getMessage() for r in caplog.records)
