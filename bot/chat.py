@@ -6,10 +6,13 @@ twitchAPI 4.5 parses every line inside its receive task; a line it cannot parse 
 stays open: the bot would be deaf with nothing logged. `ResilientChat` skips and counts such a
 line instead, logs the first at WARNING, and records when a line was last parsed, so the bot's
 watchdog can notice a connection that has gone silent (no PING for minutes) and rebuild it.
+It also writes every line on the socket thread's own loop: twitchAPI writes on the caller's,
+and aiohttp's WebSocket, like any asyncio transport, is not safe to use from another thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -41,6 +44,20 @@ class ResilientChat(Chat):
             return None
         self.last_parsed = time.monotonic()
         return parsed
+
+    async def _send_message(self, message: str) -> None:
+        """Write on the socket thread's loop and wait there (the bot sends from its own loop)."""
+        socket_loop: asyncio.AbstractEventLoop | None = getattr(self, "_Chat__socket_loop", None)
+        if socket_loop is None or socket_loop is asyncio.get_running_loop():
+            await super()._send_message(message)
+            return
+        send = super()._send_message(message)
+        try:
+            future = asyncio.run_coroutine_threadsafe(send, socket_loop)
+        except RuntimeError:  # its loop is closed: the socket is gone
+            send.close()
+            raise ConnectionError("the chat socket's loop has closed") from None
+        await asyncio.wrap_future(future)  # cancelling this cancels the write there
 
     def socket_alive(self) -> bool:
         """Whether twitchAPI's socket thread still runs. Once it has died (Twitch could not be

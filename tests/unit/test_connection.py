@@ -1,8 +1,11 @@
-"""Closing a chat connection whose twitchAPI socket thread has already died."""
+"""Closing a chat connection whose twitchAPI socket thread has already died; writing on its loop."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+
+import pytest
 
 from bot.chat import ResilientChat
 from bot.connection import ChatConnection, Watchdog
@@ -44,3 +47,28 @@ def test_socket_alive_follows_twitchapis_socket_thread() -> None:
     release.set()
     thread.join()
     assert not chat.socket_alive()
+
+
+async def test_lines_are_written_on_the_socket_threads_loop(monkeypatch) -> None:
+    written: list[tuple[str, str]] = []
+
+    async def send(self: ResilientChat, message: str) -> None:  # twitchAPI's write to the socket
+        written.append((message, threading.current_thread().name))
+
+    monkeypatch.setattr("twitchAPI.chat.Chat._send_message", send)
+    chat = ResilientChat.__new__(ResilientChat)
+    await chat._send_message("PRIVMSG #a :before the socket thread")  # no socket loop yet: here
+    socket_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=socket_loop.run_forever, name="socket thread")
+    thread.start()
+    chat._Chat__socket_loop = socket_loop  # type: ignore[attr-defined]
+    try:
+        await chat._send_message("PRIVMSG #a :hello")
+    finally:
+        socket_loop.call_soon_threadsafe(socket_loop.stop)
+        thread.join()
+    socket_loop.close()
+    assert written == [("PRIVMSG #a :before the socket thread", threading.current_thread().name),
+                       ("PRIVMSG #a :hello", "socket thread")]
+    with pytest.raises(ConnectionError, match="closed"):  # a closed loop: a one-line failure
+        await chat._send_message("PRIVMSG #a :too late")
