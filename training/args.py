@@ -43,8 +43,8 @@ class SentimentArgs:
     label_col: str = _arg("label", "label column: negative/neutral/positive or -1/0/1")
     split_col: str = _arg("split", "split column: train/dev/test")
     corpus: Path | None = field(default_factory=default_corpus, metadata={
-        "help": "unlabeled chat, one message per line: lexicon-labeled examples, and the tokenizer of "
-                "scratch:roberta"})
+        "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
+                "the tokenizer of scratch:roberta"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
@@ -65,11 +65,11 @@ class SentimentArgs:
     invented_emotes: int = _arg(600, "invented emotes that only a one-line lexicon entry explains, alone and "
                                    "in training messages, so the lexicon head learns to read a streamer's "
                                    "own emotes (training/augment.py; needs lexicon features; 0: none)")
-    teacher: Path | None = field(default=None, metadata={
-        "help": "self-training: a fine-tuned model whose confident labels on unlabeled corpus messages join "
-                "the training examples (training/pseudo.py; none: off)"})
+    teacher: Path | None = field(default=None, metadata={  # not _arg: ruff's RUF009 for a Path default
+        "help": "self-training: a fine-tuned model whose confident labels on corpus messages that --data "
+                "does not hold join the training examples (training/pseudo.py; none: off)"})
     teacher_examples: int = _arg(4000, "most teacher-labeled corpus messages (with --teacher)")
-    teacher_confidence: float = _arg(0.9, "least top probability of a teacher label that is kept")
+    teacher_confidence: float = _arg(0.9, "least top probability (0-1) of a teacher label that is kept")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
 
     def __post_init__(self) -> None:
@@ -82,6 +82,9 @@ class SentimentArgs:
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, Path(value))
+        if not 0.0 <= self.teacher_confidence <= 1.0 or self.teacher_examples < 0:
+            raise UsageError(f"--teacher_confidence must be within 0-1 (got {self.teacher_confidence}) and "
+                             f"--teacher_examples 0 or more (got {self.teacher_examples})")
 
 
 @dataclass

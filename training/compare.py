@@ -201,7 +201,8 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     report = train_sentiment(args)
     result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
               "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
-              "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"]}
+              "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"],
+              "teacher": report.get("teacher")}
     result.update(scores(args.out, data, lexicon))  # always the full labeled set's dev and test
     result.update(probe(args.out))
     result.update(streamer_emotes(args.out))

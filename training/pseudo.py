@@ -1,10 +1,10 @@
 """Self-training: a fine-tuned teacher's confident labels on unlabeled chat as extra examples.
 
 The corpus holds 37,000 distinct messages and the labeled set 8,450. A teacher (a model
-fine-tuned with the same recipe, such as the shipped one) scores corpus messages that no split of
-the labeled set contains, through the runtime Scorer; those whose top probability reaches
-`min_confidence` join the training examples with the teacher's label. The dev and test
-messages stay out, so dev still judges the student fairly.
+fine-tuned with the same recipe, such as the shipped one) scores corpus messages that the labeled
+file (`--data`, every split) does not hold, through the runtime Scorer; those whose top
+probability reaches `min_confidence` join the training examples with the teacher's label. The
+dev and test messages stay out, so dev still judges the student fairly.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from model.text import normalize
 from mood.labels import LABELS
 from training.data import file_sha256
+from training.mlm import unique_messages
 
 CHUNK = 512  # messages scored per call
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -24,13 +25,15 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 def pseudo_examples(teacher: str | Path, lines: Iterable[str], exclude: Iterable[str], limit: int,
                     min_confidence: float, seed: int = 0) -> tuple[list[str], list[int]]:
     """Up to `limit` corpus messages, not in `exclude` and drawn at random, that the teacher
-    labels with a top probability of at least `min_confidence`, with its labels (0..2)."""
-    from model.scorer import Scorer
+    labels with a top probability of at least `min_confidence`, with its labels (0..2).
+    Messages are compared as the model reads them: normalised and (as the tokenizer does) in
+    lower case, so `OK` stays out when `ok` is a dev message."""
+    from training.distill import load_scorer
 
-    excluded = {normalize(t) for t in exclude}
-    pool = [t for t in dict.fromkeys(normalize(line) for line in lines) if t and t not in excluded]
+    excluded = {normalize(t).casefold() for t in exclude}
+    pool = [t for t in unique_messages(list(lines)) if t.casefold() not in excluded]
     random.Random(seed).shuffle(pool)
-    scorer = Scorer.load(str(teacher), quantize="off", precision="fp32")
+    scorer = load_scorer(Path(teacher))
     texts: list[str] = []
     labels: list[int] = []
     try:

@@ -252,7 +252,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
                  "training_examples": sources},
         "emote_tokens_added": added_tokens,
         "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
-        "teacher": None if args.teacher is None else teacher_identity(args.teacher),
+        "teacher": teacher_identity(args.teacher) if args.teacher and "teacher_labeled" in sources else None,
         "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
                             if k not in ("data", "out")},
         "best_epoch_dev_macro_f1": trainer.state.best_metric,

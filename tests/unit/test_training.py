@@ -93,9 +93,9 @@ def test_teacher_labels_keep_evaluation_messages_out_and_only_confident_ones(tin
     from model.scorer import Scorer
     from training.pseudo import pseudo_examples
 
-    lines = ["so funny KEKW", "hello chat", "L bozo", "what game is this", "so funny KEKW", "GG"]
-    texts, labels = pseudo_examples(tiny_model_dir, lines, exclude=["hello  chat"], limit=10,
-                                    min_confidence=0.0)
+    lines = ["so funny KEKW", "hello chat", "L bozo", "what game is this", "so funny KEKW", "GG", "OK"]
+    texts, labels = pseudo_examples(tiny_model_dir, lines, exclude=["hello  chat", "ok"], limit=10,
+                                    min_confidence=0.0)  # the tokenizer reads OK as ok
     assert sorted(texts) == sorted({"so funny KEKW", "L bozo", "what game is this", "GG"})
     scorer = Scorer.load(str(tiny_model_dir), quantize="off", precision="fp32")
     assert labels == [LABELS.index(s.label) for s in scorer.predict(texts)]
@@ -516,9 +516,10 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
     for field in fields(SentimentArgs):
         if field.name in ("out", "base", "seed", "data", "corpus", "lexicon"):
             continue
-        if field.name in ("teacher_examples", "teacher_confidence") and defaults.teacher is None:
-            continue  # self-training's settings, unused while it is off (added after this model)
-        assert report["hyperparameters"].get(field.name) == getattr(defaults, field.name), field.name
+        if field.name in ("teacher", "teacher_examples", "teacher_confidence"):  # added after this model
+            assert defaults.teacher is None and report.get("teacher") is None  # self-training off
+            continue
+        assert report["hyperparameters"][field.name] == getattr(defaults, field.name), field.name
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
     for name, value in mlm["hyperparameters"].items():
         default = getattr(mlm_defaults, name)
