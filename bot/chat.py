@@ -24,6 +24,8 @@ from commands.base import Level
 
 log = logging.getLogger("twitch_mood.bot")
 
+SOCKET_CHECK_S = 0.5  # how often a write handed to the socket loop checks that the loop still runs
+
 
 class ResilientChat(Chat):
     """twitchAPI's Chat, with unparseable lines skipped and counted, and a liveness stamp."""
@@ -46,18 +48,32 @@ class ResilientChat(Chat):
         return parsed
 
     async def _send_message(self, message: str) -> None:
-        """Write on the socket thread's loop and wait there (the bot sends from its own loop)."""
+        """Write on the socket thread's loop and wait there (the bot sends from its own loop).
+        A loop that is not running (twitchAPI's socket thread ended; it never closes the loop)
+        would never run the write: that is a ConnectionError, found within SOCKET_CHECK_S."""
         socket_loop: asyncio.AbstractEventLoop | None = getattr(self, "_Chat__socket_loop", None)
         if socket_loop is None or socket_loop is asyncio.get_running_loop():
             await super()._send_message(message)
             return
+        if socket_loop.is_closed() or not socket_loop.is_running():
+            raise ConnectionError("the chat socket's loop is not running")
         send = super()._send_message(message)
         try:
             future = asyncio.run_coroutine_threadsafe(send, socket_loop)
-        except RuntimeError:  # its loop is closed: the socket is gone
+        except RuntimeError:  # closed just now
             send.close()
             raise ConnectionError("the chat socket's loop has closed") from None
-        await asyncio.wrap_future(future)  # cancelling this cancels the write there
+        written = asyncio.wrap_future(future)
+        try:
+            while not written.done():
+                await asyncio.wait({written}, timeout=SOCKET_CHECK_S)
+                if not written.done() and not socket_loop.is_running():
+                    raise ConnectionError("the chat socket's loop stopped before the write")
+        finally:
+            future.cancel()  # cancelled here (or stopped there): the write there is cancelled too
+        if written.cancelled():  # by the socket side (a stopping chat), not by our caller
+            raise ConnectionError("the write was cancelled on the chat socket's loop")
+        written.result()
 
     def socket_alive(self) -> bool:
         """Whether twitchAPI's socket thread still runs. Once it has died (Twitch could not be

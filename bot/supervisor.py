@@ -41,10 +41,14 @@ class Supervisor:
         tasks, self._tasks = self._tasks, []
         pending = set(tasks)
         deadline = time.monotonic() + STOP_DEADLINE_S
-        while pending and time.monotonic() < deadline:
-            for task in pending:
-                task.cancel()
-            _, pending = await asyncio.wait(pending, timeout=STOP_RETRY_S)
+        try:
+            while pending and time.monotonic() < deadline:
+                for task in pending:
+                    task.cancel()
+                _, pending = await asyncio.wait(pending, timeout=STOP_RETRY_S)
+        except BaseException:  # stop() itself cancelled: a later stop() still finds them
+            self._tasks.extend(task for task in tasks if not task.done())
+            raise
         if pending:
             log.error("%s did not stop within %g s of shutdown; left running",
                       ", ".join(sorted(task.get_name() for task in pending)), STOP_DEADLINE_S)

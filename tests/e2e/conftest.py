@@ -15,10 +15,11 @@ from localtwitch.server import LocalTwitchServer
 
 # No e2e test takes a minute. One run of the whole suite (2026-12-05, 1 in 8) hung for good in
 # test_command_spam_keeps_confirmations_and_the_rate_limit: the loop idle, the chat socket thread
-# alive, not reproduced alone. Cause: the shutdown's cancel reached the chat sender just as a send
-# finished, asyncio.wait_for (Python < 3.12) swallowed it, and Supervisor.stop() waited for the
-# sender for good (fixed there: it cancels again). If a test hangs again, the stacks of its tasks
-# and of every thread say where.
+# alive, not reproduced alone. Most likely cause (reproduced in test_sender.py): the shutdown's
+# cancel reached the chat sender just as a send finished, asyncio.wait_for (Python < 3.12)
+# swallowed it, and Supervisor.stop() waited for the sender for good (fixed there: it cancels
+# again). If a test hangs again with its loop free to run, the stacks of its tasks and of every
+# thread say where.
 STUCK_AFTER_S = 120
 
 

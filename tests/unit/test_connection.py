@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from bot import chat as chat_module
 from bot.chat import ResilientChat
 from bot.connection import ChatConnection, Watchdog
 
@@ -49,6 +50,26 @@ def test_socket_alive_follows_twitchapis_socket_thread() -> None:
     assert not chat.socket_alive()
 
 
+class SocketThread:
+    """A loop on its own thread, as twitchAPI's socket thread runs one."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="socket thread")
+        self.thread.start()
+
+    def end(self) -> None:  # as twitchAPI's stop(): the loop stops and is never closed
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+
+def chat_on(socket: SocketThread | None) -> ResilientChat:
+    chat = ResilientChat.__new__(ResilientChat)  # no Twitch client needed to write
+    if socket is not None:
+        chat._Chat__socket_loop = socket.loop  # type: ignore[attr-defined]
+    return chat
+
+
 async def test_lines_are_written_on_the_socket_threads_loop(monkeypatch) -> None:
     written: list[tuple[str, str]] = []
 
@@ -56,19 +77,47 @@ async def test_lines_are_written_on_the_socket_threads_loop(monkeypatch) -> None
         written.append((message, threading.current_thread().name))
 
     monkeypatch.setattr("twitchAPI.chat.Chat._send_message", send)
-    chat = ResilientChat.__new__(ResilientChat)
-    await chat._send_message("PRIVMSG #a :before the socket thread")  # no socket loop yet: here
-    socket_loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=socket_loop.run_forever, name="socket thread")
-    thread.start()
-    chat._Chat__socket_loop = socket_loop  # type: ignore[attr-defined]
+    await chat_on(None)._send_message("PRIVMSG #a :before the socket thread")  # no socket loop yet: here
+    socket = SocketThread()
     try:
-        await chat._send_message("PRIVMSG #a :hello")
+        await chat_on(socket)._send_message("PRIVMSG #a :hello")
     finally:
-        socket_loop.call_soon_threadsafe(socket_loop.stop)
-        thread.join()
-    socket_loop.close()
+        socket.end()
     assert written == [("PRIVMSG #a :before the socket thread", threading.current_thread().name),
                        ("PRIVMSG #a :hello", "socket thread")]
-    with pytest.raises(ConnectionError, match="closed"):  # a closed loop: a one-line failure
-        await chat._send_message("PRIVMSG #a :too late")
+    with pytest.raises(ConnectionError, match="not running"):  # its thread has ended: one line, at once
+        await asyncio.wait_for(chat_on(socket)._send_message("PRIVMSG #a :too late"), 1)
+    socket.loop.close()
+
+
+async def test_a_write_that_the_socket_loop_never_runs_fails_and_a_cancel_reaches_the_socket(monkeypatch):
+    monkeypatch.setattr(chat_module, "SOCKET_CHECK_S", 0.05)
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def stuck(self: ResilientChat, message: str) -> None:  # a socket that does not take the line
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    monkeypatch.setattr("twitchAPI.chat.Chat._send_message", stuck)
+    socket = SocketThread()
+    try:
+        sending = asyncio.ensure_future(chat_on(socket)._send_message("PRIVMSG #a :hello"))
+        assert await asyncio.to_thread(started.wait, 5)
+        sending.cancel()  # the sender's own timeout
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        assert await asyncio.to_thread(cancelled.wait, 5)  # the write there was cancelled too
+
+        started.clear()
+        sending = asyncio.ensure_future(chat_on(socket)._send_message("PRIVMSG #a :again"))
+        assert await asyncio.to_thread(started.wait, 5)
+        socket.loop.call_soon_threadsafe(socket.loop.stop)  # the socket thread ends under the write
+        with pytest.raises(ConnectionError, match="stopped before the write"):
+            await asyncio.wait_for(sending, 2)
+    finally:
+        socket.end()
+    socket.loop.close()

@@ -179,5 +179,6 @@ async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():
         if stopping:
             break
         await asyncio.sleep(0.01)
+    assert stopping, "the message was not sent"
     await asyncio.wait_for(stopping[0], 3)
     assert [text for _, _, text in chat.sent] == ["Not enough chat yet"]

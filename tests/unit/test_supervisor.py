@@ -66,8 +66,10 @@ async def test_stop_ends_a_loop_that_swallowed_its_cancellation():
 
     supervisor = Supervisor()
     supervisor.start("chat sender", swallows_one_cancel)
+    (task,) = supervisor._tasks
     await asyncio.wait_for(started.wait(), 5)
     await asyncio.wait_for(supervisor.stop(), 5)
+    assert task.cancelled() and supervisor.restarts == {"chat sender": 0}
 
 
 async def test_a_loop_that_will_not_stop_is_logged_and_left_behind(monkeypatch, caplog):
@@ -89,3 +91,26 @@ async def test_a_loop_that_will_not_stop_is_logged_and_left_behind(monkeypatch, 
     finally:
         released.set()  # it ends now, before the test's loop closes
     assert any("stubborn did not stop" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_cancelled_stop_leaves_its_loops_to_the_next_stop():
+    release = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await release.wait()  # its cleanup takes a while
+
+    supervisor = Supervisor()
+    supervisor.start("writer", slow_to_stop)
+    await asyncio.sleep(0)
+    (task,) = supervisor._tasks
+    stopping = asyncio.ensure_future(supervisor.stop())
+    await asyncio.sleep(0.05)
+    stopping.cancel()
+    await asyncio.gather(stopping, return_exceptions=True)
+    assert supervisor._tasks == [task] and not task.done()
+    release.set()
+    await asyncio.wait_for(supervisor.stop(), 5)
+    assert task.done()
