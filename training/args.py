@@ -53,6 +53,8 @@ class SentimentArgs:
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
+    label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "
+                                       "are noisy); 0: none")
     class_weights: Literal["none", "balanced", "sqrt"] = _arg(
         "sqrt", "loss weights: none, inverse class frequency (balanced) or its square root")
     lexicon_tokens: bool = _arg(True, "add each lexicon token alone as an example")

@@ -52,6 +52,8 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, **options} for name, o
     "features+swaps+tokens+invented+stream-mlm+5-epochs": {**SHIPPED_OPTIONS, "epochs": 5},
     "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {**SHIPPED_OPTIONS, "epochs": 3,
                                                                    "learning_rate": 2e-4},
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+label-smoothing-0.1": {
+        **SHIPPED_OPTIONS, "epochs": 3, "label_smoothing": 0.1},
     # The teacher is the shipped model (seed 2 of the recipe above it, chosen on dev).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": {
         **SHIPPED_OPTIONS, "epochs": 3, "teacher": DEFAULT_MODEL_DIR},
@@ -69,6 +71,7 @@ MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm+5-epochs": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+label-smoothing-0.1": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         **STREAM_MLM, "left_out": "labeled_2025.csv"},
 }

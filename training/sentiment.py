@@ -209,7 +209,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     def compute_loss(outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
         logits = outputs["logits"]
         return torch.nn.functional.cross_entropy(
-            logits, labels, weight=None if weights is None else weights.to(logits.device))
+            logits, labels, weight=None if weights is None else weights.to(logits.device),
+            label_smoothing=args.label_smoothing)
 
     steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
     checkpoints = Path(tempfile.mkdtemp(prefix="twitch-mood-sentiment-"))
