@@ -111,6 +111,8 @@ def load_classifier(args: SentimentArgs) -> tuple[Any, Any]:
 def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[int], dict[str, int]]:
     texts, labels = (list(x) for x in data.split("train"))
     added = {"labeled": len(texts)}
+    every_labeled = [t for split in data.texts.values() for t in split]  # never a corpus example
+    corpus: list[str] | None = None  # read once, by the first source that needs it
     if args.lexicon is not None and (args.lexicon_tokens or args.weak_limit):
         lexicon = read_lexicon(args.lexicon)
         if args.lexicon_tokens:
@@ -119,19 +121,18 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
             labels += extra_labels
             added["lexicon_tokens"] = len(extra_texts)
         if args.weak_limit and args.corpus is not None:
-            every_labeled = [t for split in data.texts.values() for t in split]
-            extra_texts, extra_labels = corpus_examples(
-                read_corpus(args.corpus), lexicon, every_labeled, args.weak_limit, args.seed)
+            corpus = read_corpus(args.corpus)
+            extra_texts, extra_labels = corpus_examples(corpus, lexicon, every_labeled, args.weak_limit,
+                                                        args.seed)
             texts += extra_texts
             labels += extra_labels
             added["weak_corpus"] = len(extra_texts)
     if args.teacher is not None and args.teacher_examples:
         if args.corpus is None:
             raise DataError("self-training (--teacher) needs --corpus to label")
-        every_labeled = [t for split in data.texts.values() for t in split]
         extra_texts, extra_labels = pseudo_examples(
-            args.teacher, read_corpus(args.corpus), every_labeled, args.teacher_examples,
-            args.teacher_confidence, args.seed)
+            args.teacher, corpus if corpus is not None else read_corpus(args.corpus), every_labeled,
+            args.teacher_examples, args.teacher_confidence, args.seed)
         texts += extra_texts
         labels += extra_labels
         added["teacher_labeled"] = len(extra_texts)
