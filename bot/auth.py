@@ -120,8 +120,9 @@ async def _reach(call: Awaitable[_T], config: Config) -> _T:
     import aiohttp
 
     try:
-        return await asyncio.wait_for(call, ATTEMPT_TIMEOUT_S)
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+            return await call
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise _unreachable(config, exc) from exc
 
 

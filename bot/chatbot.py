@@ -149,8 +149,9 @@ class MoodBot:
 
     async def _drain_scoring(self) -> None:
         try:
-            await asyncio.wait_for(asyncio.shield(self.service.close()), SCORING_DEADLINE_S)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(SCORING_DEADLINE_S):
+                await asyncio.shield(self.service.close())
+        except TimeoutError:
             log.warning("scoring did not finish within %.0f s of shutdown", SCORING_DEADLINE_S)
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=1.0)

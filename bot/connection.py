@@ -151,7 +151,7 @@ async def _start(chat: ResilientChat, timeout: float) -> None:
     fails after our probe)."""
     try:
         await _in_daemon_thread(chat.start, timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         # No public way to abort it: release start()'s wait loop so the thread ends.
         chat._Chat__startup_complete = True  # type: ignore[attr-defined]
         raise ConnectionError(f"chat did not start within {timeout:.0f} s") from None
@@ -178,7 +178,8 @@ async def _in_daemon_thread(call: Callable[[], None], timeout: float) -> None:
             loop.call_soon_threadsafe(settle, error)
 
     threading.Thread(target=run, name="twitchapi-call", daemon=True).start()
-    await asyncio.wait_for(asyncio.shield(done), timeout)
+    async with asyncio.timeout(timeout):
+        await asyncio.shield(done)
 
 
 async def _on_joined(event: JoinedEvent) -> None:

@@ -124,8 +124,9 @@ class ChatSender:
             if wait is None:
                 await self._wake.wait()
             else:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
 
     async def flush(self, timeout: float) -> int:
         """At shutdown: send what the limits allow within `timeout`; return how many are left."""
@@ -173,8 +174,9 @@ class ChatSender:
         now = self.clock()
         text = varied(item.text, self._last.get(channel), now)
         try:
-            await asyncio.wait_for(chat.send_raw_irc_message(f"PRIVMSG #{channel} :{text}"), SEND_TIMEOUT_S)
-        except (ValueError, asyncio.TimeoutError, ConnectionError) as exc:  # closed or being rebuilt
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await chat.send_raw_irc_message(f"PRIVMSG #{channel} :{text}")
+        except (TimeoutError, ValueError, ConnectionError) as exc:  # closed or being rebuilt
             log.debug("#%s: message held back (%r): %s", channel, exc, text)
             return False
         self._times[channel].append(now)

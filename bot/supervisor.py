@@ -33,11 +33,12 @@ class Supervisor:
     async def stop(self) -> None:
         """Cancel every loop and wait for each to end, within STOP_DEADLINE_S.
 
-        One cancel is not always enough: before Python 3.12, `asyncio.wait_for` swallows a
-        cancellation that arrives as the call it waits for finishes (CPython gh-86296), and the
-        loop runs on (the chat sender, stopped just as a message went out, then waited for its
-        next message: shutdown hung with the loop idle). So the cancel is repeated until the
-        loop has ended; one still running at the deadline is logged and left behind."""
+        One cancel is not always enough: code that swallows a cancellation lets its loop run on.
+        `asyncio.wait_for` did before Python 3.12 when the cancel arrived as its call finished
+        (CPython gh-86296): the chat sender, stopped just as a message went out, then waited for
+        its next message, and shutdown hung. The bot's own deadlines are `asyncio.timeout` now,
+        which keeps the cancel; libraries may still swallow one. So the cancel is repeated until
+        the loop has ended; one still running at the deadline is logged and left behind."""
         tasks, self._tasks = self._tasks, []
         pending = set(tasks)
         deadline = time.monotonic() + STOP_DEADLINE_S

@@ -138,7 +138,8 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
 
         async with running_bot(config, on_send=on_send) as bot:
             loop = asyncio.get_running_loop()
-            await asyncio.wait_for(_joined(server, channel), 30)
+            async with asyncio.timeout(30):
+                await _joined(server, channel)
             if bot.web is not None and bot.web.url:
                 show(f"dashboard: {bot.web.url}")
                 show(f"OBS overlay: {bot.web.overlay_url(channel, bot.web.key.current())}")

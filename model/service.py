@@ -207,8 +207,9 @@ class ScoringService:
                 break
             self._arrived.clear()
             try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(remaining):
+                    await self._arrived.wait()
+            except TimeoutError:
                 break
         batch: list[_Request] = []
         while self._pending and len(batch) < self._max_batch:

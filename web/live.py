@@ -104,8 +104,9 @@ class LiveHub:
                 client.snapshot = None
             try:
                 for message in messages:
-                    await asyncio.wait_for(client.ws.send_json(message), SEND_TIMEOUT_S)
-            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+                    async with asyncio.timeout(SEND_TIMEOUT_S):
+                        await client.ws.send_json(message)
+            except (TimeoutError, ConnectionError, RuntimeError):
                 log.info("an overlay did not keep up; disconnected it (it reconnects by itself)")
                 await client.ws.close()
                 return

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import stat
 
 import pytest
 
-from bot.auth import AuthError, TokenFile, Tokens, authenticated_client, device_login
+from bot.auth import AuthError, TokenFile, Tokens, _reach, authenticated_client, device_login
 from bot.config import parse_config
 from bot.logs import RedactSecrets
 
@@ -112,3 +113,15 @@ async def test_auth_without_network_says_what_it_could_not_reach(logged_in, monk
                                         r"name resolution\); check the network connection and "
                                         r"twitch\.auth_url in config\.yaml$"):
         await device_login(logged_in, show=print)
+
+
+async def test_ctrl_c_as_twitch_answers_is_not_lost(logged_in):
+    # Before Python 3.12, asyncio.wait_for swallowed a cancel that arrived as its call finished
+    # (CPython gh-86296): a Ctrl+C during login was lost and the bot went on to connect.
+    answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    request = asyncio.create_task(_reach(answer, logged_in))
+    await asyncio.sleep(0)  # waiting for Twitch
+    answer.set_result("token valid")
+    request.cancel()  # Ctrl+C, as the answer arrives
+    with pytest.raises(asyncio.CancelledError):
+        await request

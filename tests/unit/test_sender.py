@@ -159,6 +159,25 @@ async def test_the_same_confirmation_waiting_twice_is_said_once():
     assert sender.pending == 1
 
 
+async def test_one_cancel_as_a_message_goes_out_stops_the_sender():
+    # Before Python 3.12, asyncio.wait_for swallowed a cancel that arrived as its call finished
+    # (CPython gh-86296); the sender's deadlines are asyncio.timeout, which keeps it.
+    sender_task: list[asyncio.Task[None]] = []
+
+    class CancelsTheSenderOnSend(FakeChat):
+        async def send_raw_irc_message(self, message: str) -> None:
+            await super().send_raw_irc_message(message)
+            sender_task[0].cancel()  # lands as the send returns
+
+    chat = CancelsTheSenderOnSend(Clock())
+    sender = ChatSender(lambda: chat)
+    sender_task.append(asyncio.create_task(sender.run()))
+    sender.say("a", "Not enough chat yet", ReplyKind.MOOD)
+    done, _ = await asyncio.wait(sender_task, timeout=3)
+    assert done and sender_task[0].cancelled()
+    assert [text for _, _, text in chat.sent] == ["Not enough chat yet"]
+
+
 async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():
     # The shutdown hang of the command-spam e2e test: the supervisor's cancel reached the sender's
     # wait_for just as its send finished; wait_for (Python < 3.12) swallowed it, and the sender
