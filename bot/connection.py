@@ -151,10 +151,13 @@ async def _start(chat: ResilientChat, timeout: float) -> None:
     fails after our probe)."""
     try:
         await _in_daemon_thread(chat.start, timeout)
-    except TimeoutError:
-        # No public way to abort it: release start()'s wait loop so the thread ends.
+    except (TimeoutError, asyncio.CancelledError) as exc:  # a deadline, or shutdown during a rebuild
+        # No public way to abort it: release start()'s wait loop so the thread ends. A socket
+        # thread it started is stopped by close(), which finds this chat in self.chat.
         chat._Chat__startup_complete = True  # type: ignore[attr-defined]
-        raise ConnectionError(f"chat did not start within {timeout:.0f} s") from None
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise ConnectionError(f"chat did not start within {timeout:g} s") from None
 
 
 async def _in_daemon_thread(call: Callable[[], None], timeout: float) -> None:

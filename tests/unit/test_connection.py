@@ -1,15 +1,17 @@
-"""Closing a chat connection whose twitchAPI socket thread has already died; writing on its loop."""
+"""Closing a chat connection whose twitchAPI socket thread has already died; writing on its loop;
+starting one that never completes its startup."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
 from bot import chat as chat_module
 from bot.chat import ResilientChat
-from bot.connection import ChatConnection, Watchdog
+from bot.connection import ChatConnection, Watchdog, _start
 
 
 class DeadChat:
@@ -121,3 +123,34 @@ async def test_a_write_that_the_socket_loop_never_runs_fails_and_a_cancel_reache
     finally:
         socket.end()
     socket.loop.close()
+
+
+class StartsForever:
+    """twitchAPI's `Chat.start()` when its socket thread fails: it waits for a startup that never
+    completes, in a `time.sleep` loop."""
+
+    def __init__(self) -> None:
+        self._Chat__startup_complete = False
+        self.returned = threading.Event()
+
+    def start(self) -> None:
+        while not self._Chat__startup_complete:
+            time.sleep(0.01)
+        self.returned.set()
+
+
+async def test_a_start_past_its_deadline_is_a_connection_error_and_its_thread_ends() -> None:
+    chat = StartsForever()
+    with pytest.raises(ConnectionError, match=r"^chat did not start within 0.1 s$"):
+        await _start(chat, 0.1)  # type: ignore[arg-type]
+    assert chat.returned.wait(2)
+
+
+async def test_shutdown_during_a_start_leaves_no_thread_waiting() -> None:
+    chat = StartsForever()
+    starting = asyncio.create_task(_start(chat, 30))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    assert chat.returned.wait(2)
