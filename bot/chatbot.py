@@ -41,6 +41,7 @@ SCORING_DEADLINE_S = 60.0  # at shutdown, how long scoring what arrived may take
 RECENT_MESSAGES = 20  # per channel, for the dashboard
 OVERLOAD_LOG_EVERY_S = 10.0  # a full scoring queue is logged at most this often
 SENDER_DEADLINE_S = 5.0  # at shutdown, how long queued replies and alerts may take
+SENDER_LOOP = "chat sender"
 
 
 AlertListener = Callable[[str, Swing, str], None]
@@ -131,18 +132,21 @@ class MoodBot:
         self._loops.start("statistics writer", self.writer.run)
         self._loops.start("swing watcher", self._watch_swings)
         self._loops.start("connection watchdog", self.connection.watch)
-        self._loops.start("chat sender", self.sender.run)
+        self._loops.start(SENDER_LOOP, self.sender.run)
 
     async def close(self) -> None:
         """Shut down in order: timers, the last replies, intake, scoring, the last statistics.
 
         Every message that arrived is scored and written, or counted as dropped and logged."""
-        await self._loops.stop()
+        left_running = await self._loops.stop()
         self._intake = False  # lines from now on are counted as skipped; what arrived is scored below
         await asyncio.gather(*self._commands, return_exceptions=True)  # their replies get queued
-        unsent = await self.sender.flush(SENDER_DEADLINE_S)
+        if SENDER_LOOP in left_running:  # flushing beside it would send from two places at once
+            unsent, reason = self.sender.pending, "the chat sender did not stop"
+        else:
+            unsent, reason = await self.sender.flush(SENDER_DEADLINE_S), "rate limit"
         if unsent:
-            log.warning("%d chat message(s) not sent at shutdown (rate limit)", unsent)
+            log.warning("%d chat message(s) not sent at shutdown (%s)", unsent, reason)
         await self.connection.close()
         await self._drain_scoring()
         await self.writer.close()

@@ -30,8 +30,9 @@ class Supervisor:
         self.restarts.setdefault(name, 0)
         self._tasks.append(asyncio.create_task(self._run(name, body), name=name))
 
-    async def stop(self) -> None:
-        """Cancel every loop and wait for each to end, within STOP_DEADLINE_S.
+    async def stop(self) -> set[str]:
+        """Cancel every loop and wait for each to end, within STOP_DEADLINE_S; return the names
+        of those still running then (none, unless a loop refuses to stop).
 
         One cancel is not always enough: code that swallows a cancellation lets its loop run on.
         `asyncio.wait_for` did before Python 3.12 when the cancel arrived as its call finished
@@ -55,6 +56,7 @@ class Supervisor:
                       ", ".join(sorted(task.get_name() for task in pending)), STOP_DEADLINE_S)
         ended = [task for task in tasks if task not in pending]
         await asyncio.gather(*ended, return_exceptions=True)  # each has logged its own failures
+        return {task.get_name() for task in pending}
 
     async def _run(self, name: str, body: LoopBody) -> None:
         while True:

@@ -114,3 +114,64 @@ async def test_a_cancelled_stop_leaves_its_loops_to_the_next_stop():
     release.set()
     await asyncio.wait_for(supervisor.stop(), 5)
     assert task.done()
+
+
+async def test_a_loop_left_running_is_named_to_the_caller(monkeypatch):
+    monkeypatch.setattr(supervisor_module, "STOP_DEADLINE_S", 0.3)
+    released = asyncio.Event()
+
+    async def deaf() -> None:
+        while not released.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await released.wait()
+
+    async def polite() -> None:
+        await asyncio.sleep(3600)
+
+    supervisor = Supervisor()
+    supervisor.start("stubborn", deaf)
+    supervisor.start("writer", polite)
+    await asyncio.sleep(0.01)
+    try:
+        assert await asyncio.wait_for(supervisor.stop(), 5) == {"stubborn"}
+    finally:
+        released.set()
+    assert await supervisor.stop() == set()
+
+
+class ClosedService:
+    async def close(self) -> None:
+        return None
+
+
+async def test_shutdown_does_not_flush_replies_beside_a_sender_that_will_not_stop(tmp_path, monkeypatch, caplog):
+    # Two places sending from one queue could pass Twitch's rate limit; the replies stay unsent.
+    from bot.chatbot import SENDER_LOOP, MoodBot
+    from bot.config import parse_config
+    from bot.store import Store
+    from commands import ReplyKind
+
+    monkeypatch.setattr(supervisor_module, "STOP_DEADLINE_S", 0.3)
+    config = parse_config({"channels": [{"name": "c"}], "storage": {"path": str(tmp_path / "mood.db")}})
+    released = asyncio.Event()
+
+    async def deaf_sender() -> None:
+        while not released.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await released.wait()
+
+    async def no_flush(timeout: float) -> int:
+        raise AssertionError("flushed beside a running sender")
+
+    async with Store(tmp_path / "mood.db") as store:
+        bot = MoodBot(config, ClosedService(), store, None)  # type: ignore[arg-type]
+        monkeypatch.setattr(bot.sender, "flush", no_flush)
+        bot._loops.start(SENDER_LOOP, deaf_sender)
+        bot.sender.say("c", "Not enough chat yet", ReplyKind.MOOD)
+        try:
+            with caplog.at_level(logging.WARNING, logger="twitch_mood.bot"):
+                await asyncio.wait_for(bot.close(), 5)
+        finally:
+            released.set()
+    assert any("1 chat message(s) not sent at shutdown (the chat sender did not stop)" in r.getMessage()
+               for r in caplog.records)
