@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from model.errors import ModelLoadError
-from model.paths import user_cache_dir, write_whole
+from model.paths import file_sha256, user_cache_dir, write_whole
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,6 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 EXPORT_FORMAT = 1  # bump when the export itself changes
 MODEL_FILE, INT8_FILE, MANIFEST_FILE = "model.onnx", "model.int8.onnx", "manifest.json"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def checkpoint_key(directory: Path) -> str:

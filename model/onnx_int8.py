@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from model.errors import ModelLoadError
-from model.onnx_backend import INT8_FILE, MANIFEST_FILE, MODEL_FILE, file_sha256, write_manifest
+from model.onnx_backend import INT8_FILE, MANIFEST_FILE, MODEL_FILE, write_manifest
+from model.paths import file_sha256
 
 log = logging.getLogger(__name__)
 

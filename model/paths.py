@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -61,3 +62,12 @@ def shared_data_dir() -> Path:
 def default_corpus() -> Path:
     """The unlabeled Twitch chat corpus (one message per line)."""
     return shared_data_dir() / "chat_corpus_2025.txt"
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB blocks (reports and manifests name files by it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

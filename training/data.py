@@ -7,7 +7,6 @@ A labeled CSV needs a text column and a label column; labels are `negative/neutr
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,14 +32,6 @@ class LabeledSet:
 
     def sizes(self) -> dict[str, int]:
         return {name: len(texts) for name, texts in self.texts.items()}
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_corpus(path: str | Path, limit: int | None = None) -> list[str]:

@@ -28,11 +28,12 @@ import torch
 
 from model.encoding import ChatEncoder
 from model.machine import machine_info
+from model.paths import file_sha256
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
-from training.data import DataError, LabeledSet, file_sha256, read_corpus, read_labeled, read_stream
+from training.data import DataError, LabeledSet, read_corpus, read_labeled, read_stream
 from training.report import write_json
 from training.vocab import add_emote_tokens
 

@@ -13,9 +13,9 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
+from model.paths import file_sha256
 from model.text import normalize
 from mood.labels import LABELS
-from training.data import file_sha256
 from training.mlm import unique_messages
 
 CHUNK = 512  # messages scored per call

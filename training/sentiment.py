@@ -25,6 +25,7 @@ from model.encoding import ChatEncoder
 from model.fusion import LexiconFusion
 from model.lexicon import CUSTOM, LEXICON_FILE, Lexicon
 from model.machine import machine_info
+from model.paths import file_sha256
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from mood.errors import UsageError
@@ -32,7 +33,7 @@ from mood.labels import LABELS
 from training.args import SentimentArgs
 from training.augment import invented_examples, swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
-from training.data import DataError, file_sha256, read_corpus, read_labeled
+from training.data import DataError, read_corpus, read_labeled
 from training.metrics import classification_report
 from training.pseudo import pseudo_examples, teacher_identity
 from training.report import write_json

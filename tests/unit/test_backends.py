@@ -233,8 +233,8 @@ def test_an_onnx_fault_is_one_line_and_backend_auto_falls_back_to_torch(exported
 
 
 def test_an_int8_copy_of_another_export_is_stale_even_with_its_own_hash_recorded(exported, tmp_path):
-    from model.onnx_backend import file_sha256
     from model.onnx_int8 import int8_problem
+    from model.paths import file_sha256
 
     directory = tmp_path / "model"
     shutil.copytree(exported, directory)
