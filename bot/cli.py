@@ -58,17 +58,21 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common = argparse.ArgumentParser(add_help=False, parents=[verbose])
     common.add_argument("--config", metavar="PATH",
                         help="config file (default: ./config.yaml if present, else built-in defaults)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     parser = argparse.ArgumentParser(prog="twitch-mood",
                                      description="A Twitch chat bot that reads the mood of chat.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_commands, add_web_commands, add_model_commands, add_localtwitch_commands,
-                add_analysis_commands, add_training_commands):
+    for add in (add_commands, add_web_commands, add_model_commands, add_analysis_commands):
         add(sub, common)
+    # The demo runs with settings of its own, and training and eval never read config.yaml:
+    # they take no --config rather than ignore one.
+    for add in (add_localtwitch_commands, add_training_commands):
+        add(sub, verbose)
     return parser
 
 

@@ -1,3 +1,4 @@
+import argparse
 import json
 import subprocess
 import sys
@@ -92,3 +93,19 @@ def test_python_dash_m_bot_runs_the_cli():
                           capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "config OK" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["demo"], ["eval", "--data", "chat.csv"], ["train", "sentiment", "--out", "m"]])
+def test_commands_that_never_read_the_config_refuse_config_rather_than_ignore_it(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--config", "my.yaml"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --config my.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "auth", "score", "bench", "analyze"])
+def test_commands_that_read_the_config_take_config(command):
+    from bot.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert "--config" in sub.choices[command]._option_string_actions
