@@ -183,7 +183,7 @@ async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():
     # wait_for just as its send finished; wait_for (Python < 3.12) swallowed it, and the sender
     # waited for its next message while stop() waited for the sender, with the loop idle.
     supervisor = Supervisor()
-    stopping: list[asyncio.Future[None]] = []
+    stopping: list[asyncio.Future[set[str]]] = []
 
     class StopsTheBotOnSend(FakeChat):
         async def send_raw_irc_message(self, message: str) -> None:
