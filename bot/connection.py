@@ -149,15 +149,37 @@ async def _start(chat: ResilientChat, timeout: float) -> None:
     """`chat.start()` with a deadline. It blocks until its socket thread has connected, and
     twitchAPI 4.5 lets it wait forever when that thread fails (a connect or token refresh that
     fails after our probe)."""
+    returned = threading.Event()
+
+    def start() -> None:
+        try:
+            chat.start()
+        finally:
+            returned.set()
+
     try:
-        await _in_daemon_thread(chat.start, timeout)
+        await _in_daemon_thread(start, timeout)
     except (TimeoutError, asyncio.CancelledError) as exc:  # a deadline, or shutdown during a rebuild
-        # No public way to abort it: release start()'s wait loop so the thread ends. A socket
-        # thread it started is stopped by close(), which finds this chat in self.chat.
-        chat._Chat__startup_complete = True  # type: ignore[attr-defined]
+        # A socket thread it started is stopped by close(), which finds this chat in self.chat.
+        _release_start(chat, returned)
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise ConnectionError(f"chat did not start within {timeout:g} s") from None
+
+
+def _release_start(chat: ResilientChat, returned: threading.Event) -> None:
+    """End a `chat.start()` that waits for a startup that will not complete. twitchAPI has no
+    public way to abort it, so its wait-loop flag is set, from a daemon thread, until start()
+    has returned: start() clears the flag as it begins and `stop()` clears it again, either of
+    which can come after one setting."""
+
+    def release() -> None:
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while not returned.is_set() and time.monotonic() < deadline:
+            chat._Chat__startup_complete = True  # type: ignore[attr-defined]
+            returned.wait(0.005)
+
+    threading.Thread(target=release, name="twitchapi-start-release", daemon=True).start()
 
 
 async def _in_daemon_thread(call: Callable[[], None], timeout: float) -> None:

@@ -126,14 +126,18 @@ async def test_a_write_that_the_socket_loop_never_runs_fails_and_a_cancel_reache
 
 
 class StartsForever:
-    """twitchAPI's `Chat.start()` when its socket thread fails: it waits for a startup that never
-    completes, in a `time.sleep` loop."""
+    """twitchAPI's `Chat.start()` when its socket thread fails: it clears its startup flag as it
+    begins (`begins_after` seconds in), then waits in a `time.sleep` loop for a startup that never
+    completes."""
 
-    def __init__(self) -> None:
+    def __init__(self, begins_after: float = 0.0) -> None:
+        self.begins_after = begins_after
         self._Chat__startup_complete = False
         self.returned = threading.Event()
 
     def start(self) -> None:
+        time.sleep(self.begins_after)
+        self._Chat__startup_complete = False
         while not self._Chat__startup_complete:
             time.sleep(0.01)
         self.returned.set()
@@ -151,6 +155,17 @@ async def test_shutdown_during_a_start_leaves_no_thread_waiting() -> None:
     starting = asyncio.create_task(_start(chat, 30))  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
     starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    assert chat.returned.wait(2)
+
+
+async def test_a_cancel_before_start_has_begun_still_ends_the_start() -> None:
+    # start() clears its flag as it begins: one setting before that would be undone.
+    chat = StartsForever(begins_after=0.1)
+    starting = asyncio.create_task(_start(chat, 30))  # type: ignore[arg-type]
+    await asyncio.sleep(0.02)
+    starting.cancel()  # before start() has begun
     with pytest.raises(asyncio.CancelledError):
         await starting
     assert chat.returned.wait(2)
