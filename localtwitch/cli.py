@@ -25,9 +25,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register `demo`."""
-    demo = sub.add_parser("demo", parents=[common],
+def add_commands(sub: Any, shared: argparse.ArgumentParser) -> None:
+    """Register `demo`; `shared` holds the options every command takes (no --config: the demo
+    runs with settings of its own)."""
+    demo = sub.add_parser("demo", parents=[shared],
                           help="run the bot against a local Twitch server replaying real chat")
     demo.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = 50 msg/s)")
     demo.add_argument("--limit", type=int, default=None, help="replay only the first N sample lines")

@@ -79,8 +79,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register `train` and `eval` on the top-level subparsers."""
+def add_commands(sub: Any, shared: argparse.ArgumentParser) -> None:
+    """Register `train` and `eval` on the top-level subparsers; `shared` holds the options every
+    command takes (no --config: training and eval never read config.yaml)."""
     train = sub.add_parser("train", help="train the sentiment model (needs the [train] extra for 'minilm')")
     train_sub = train.add_subparsers(dest="train_command", required=True, metavar="STAGE")
 
@@ -96,11 +97,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
             ("masked-LM adaptation on chat", "fine-tune the 3-class classifier",
              "mlm then sentiment: reproduces the shipped model"), strict=True):
         options = HfArgumentParser(cast(Any, dataclasses), add_help=False)
-        stage = train_sub.add_parser(name, parents=[common, options], help=help_text,
+        stage = train_sub.add_parser(name, parents=[shared, options], help=help_text,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         stage.set_defaults(func=func)
 
-    evaluation = sub.add_parser("eval", parents=[common, columns], help="accuracy and F1 on a labeled CSV")
+    evaluation = sub.add_parser("eval", parents=[shared, columns], help="accuracy and F1 on a labeled CSV")
     evaluation.add_argument("--data", required=True, help="labeled CSV")
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
     evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all rows")

@@ -161,21 +161,25 @@ async def test_the_same_confirmation_waiting_twice_is_said_once():
 
 async def test_one_cancel_as_a_message_goes_out_stops_the_sender():
     # Before Python 3.12, asyncio.wait_for swallowed a cancel that arrived as its call finished
-    # (CPython gh-86296); the sender's deadlines are asyncio.timeout, which keeps it.
-    sender_task: list[asyncio.Task[None]] = []
+    # (CPython gh-86296); the send's deadline is asyncio.timeout now, which keeps it.
+    class WritesWhenTold(FakeChat):
+        def __init__(self, clock: Clock) -> None:
+            super().__init__(clock)
+            self.written = asyncio.get_running_loop().create_future()
 
-    class CancelsTheSenderOnSend(FakeChat):
         async def send_raw_irc_message(self, message: str) -> None:
+            await self.written  # the socket thread's write
             await super().send_raw_irc_message(message)
-            sender_task[0].cancel()  # lands as the send returns
 
-    chat = CancelsTheSenderOnSend(Clock())
+    chat = WritesWhenTold(Clock())
     sender = ChatSender(lambda: chat)
-    sender_task.append(asyncio.create_task(sender.run()))
+    running = asyncio.create_task(sender.run())
     sender.say("a", "Not enough chat yet", ReplyKind.MOOD)
-    done, _ = await asyncio.wait(sender_task, timeout=3)
-    assert done and sender_task[0].cancelled()
-    assert [text for _, _, text in chat.sent] == ["Not enough chat yet"]
+    await asyncio.sleep(0.05)  # the sender waits for the write
+    chat.written.set_result(None)
+    running.cancel()  # the bot stops as the write completes
+    done, _ = await asyncio.wait([running], timeout=3)
+    assert done and running.cancelled()
 
 
 async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():

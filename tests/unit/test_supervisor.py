@@ -131,12 +131,14 @@ async def test_a_loop_left_running_is_named_to_the_caller(monkeypatch):
     supervisor = Supervisor()
     supervisor.start("stubborn", deaf)
     supervisor.start("writer", polite)
+    stubborn, writer = supervisor._tasks
     await asyncio.sleep(0.01)
     try:
         assert await asyncio.wait_for(supervisor.stop(), 5) == {"stubborn"}
+        assert writer.cancelled() and not stubborn.done()
     finally:
         released.set()
-    assert await supervisor.stop() == set()
+    await asyncio.wait_for(stubborn, 5)
 
 
 class ClosedService:
