@@ -54,8 +54,9 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
                                  by_channel=by_channel)
         await stack.enter_async_context(service)
         bot = MoodBot(config, service, store, twitch, watchdog=watchdog, on_send=on_send, limits=limits)
-        await bot.start()
+        # Before start(): a signal during the first connect must still stop the chat it opened.
         stack.push_async_callback(bot.close)
+        await bot.start()
         if config.web.enabled:
             from web.metrics import BotMetrics
             from web.server import WebServer
