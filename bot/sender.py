@@ -129,12 +129,16 @@ class ChatSender:
                         await self._wake.wait()
 
     async def flush(self, timeout: float) -> int:
-        """At shutdown: send what the limits allow within `timeout`; return how many are left."""
+        """At shutdown: send what the limits allow within `timeout`; return how many are left.
+        It returns as soon as nothing more can go out in time: the next slot of the rate limit
+        comes after the deadline, or the connection is gone (the watchdog has stopped)."""
         deadline = self.clock() + timeout
-        while self.pending and self.clock() < deadline:
+        while self.pending:
             wait = await self._send_ready()
-            if wait is not None:
-                await asyncio.sleep(min(wait, max(deadline - self.clock(), 0)))
+            chat = self._chat()
+            if wait is None or chat is None or not chat.is_connected() or self.clock() + wait > deadline:
+                break
+            await asyncio.sleep(wait)
         return self.pending
 
     async def _send_ready(self) -> float | None:

@@ -205,3 +205,31 @@ async def test_the_bot_stopping_just_as_a_message_goes_out_does_not_hang():
     assert stopping, "the message was not sent"
     await asyncio.wait_for(stopping[0], 3)
     assert [text for _, _, text in chat.sent] == ["Not enough chat yet"]
+
+
+async def test_flush_at_shutdown_sends_what_the_limit_allows_and_returns_when_the_next_slot_is_too_late():
+    clock = Clock()
+    chat = FakeChat(clock)
+    sender = ChatSender(lambda: chat, limits=SendLimits(user=1, window_s=30.0), clock=clock)
+    for text in ("first", "second", "third"):
+        sender.say("a", text, ReplyKind.MOOD)
+    left = await asyncio.wait_for(sender.flush(5.0), 1)  # the next slot is 30 s away: no waiting
+    assert left == 2 and [text for _, _, text in chat.sent] == ["first"]
+
+
+async def test_flush_waits_for_a_slot_that_comes_before_its_deadline():
+    chat = FakeChat(Clock())
+    sender = ChatSender(lambda: chat, limits=SendLimits(user=1, window_s=0.2))
+    sender.say("a", "first", ReplyKind.MOOD)
+    sender.say("a", "second", ReplyKind.MOOD)
+    assert await asyncio.wait_for(sender.flush(5.0), 3) == 0
+    assert [text for _, _, text in chat.sent] == ["first", "second"]
+
+
+async def test_flush_with_the_connection_gone_returns_at_once_and_keeps_the_count():
+    chat = FakeChat(Clock())
+    chat.connected = False  # the watchdog has stopped: it will not come back
+    sender = ChatSender(lambda: chat)
+    sender.say("a", "Not enough chat yet", ReplyKind.MOOD)
+    assert await asyncio.wait_for(sender.flush(5.0), 1) == 1
+    assert chat.sent == []
