@@ -9,14 +9,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from analysis.cli import add_commands as add_analysis_commands
 from bot.config import describe_config, resolve_config
 from bot.logs import setup_logging
-from localtwitch.cli import add_commands as add_localtwitch_commands
-from model.cli import add_commands as add_model_commands
 from mood.errors import TwitchMoodError
-from training.cli import add_commands as add_training_commands
-from web.cli import add_commands as add_web_commands
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
@@ -58,6 +53,14 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Each package's commands are imported here, not with this module: they take a second
+    # (transformers), and a Ctrl+C then is caught by main() instead of printing a traceback.
+    from analysis.cli import add_commands as add_analysis_commands
+    from localtwitch.cli import add_commands as add_localtwitch_commands
+    from model.cli import add_commands as add_model_commands
+    from training.cli import add_commands as add_training_commands
+    from web.cli import add_commands as add_web_commands
+
     verbose = argparse.ArgumentParser(add_help=False)
     verbose.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     common = argparse.ArgumentParser(add_help=False, parents=[verbose])
@@ -77,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
     try:
+        args = build_parser().parse_args(argv)
+        setup_logging(args.verbose)
         return args.func(args)
     except TwitchMoodError as exc:
         print(f"twitch-mood: error: {exc}", file=sys.stderr)

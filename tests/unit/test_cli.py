@@ -108,3 +108,21 @@ def test_commands_that_read_the_config_take_config(command):
     from bot.cli import build_parser
 
     assert build_parser().parse_args([*command, "--config", "my.yaml"]).config == "my.yaml"
+
+
+def test_the_command_module_loads_without_the_model_libraries():
+    # What `twitch-mood` imports before main() can catch a Ctrl+C; transformers alone takes a second.
+    code = "import sys, bot.cli; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_ctrl_c_while_the_commands_load_exits_130_without_a_traceback(monkeypatch, capsys):
+    import bot.cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bot.cli, "build_parser", interrupted)
+    assert main(["run"]) == 130
+    assert capsys.readouterr().err == ""
