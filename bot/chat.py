@@ -25,6 +25,7 @@ from commands.base import Level
 log = logging.getLogger("twitch_mood.bot")
 
 SOCKET_CHECK_S = 0.5  # how often a write handed to the socket loop checks that the loop still runs
+SOCKET_TASKS_END_S = 1.0  # how long the ended socket thread waits for its loop's cancelled tasks
 
 
 class ResilientChat(Chat):
@@ -34,6 +35,18 @@ class ResilientChat(Chat):
         super().__init__(*args, **kwargs)
         self.last_parsed = time.monotonic()
         self.bad_lines = 0
+
+    def _Chat__run_socket(self) -> None:  # twitchAPI's socket thread (its name-mangled method)
+        """twitchAPI's socket thread, then an end to what it leaves on its loop. Its `stop()` ends
+        the loop with the receive task still pending when that task was in the middle of its own
+        reconnect, and asyncio reports each such task when the chat is collected ('Task was
+        destroyed but it is pending!'). Here they are cancelled and awaited, and the loop closed."""
+        try:
+            super()._Chat__run_socket()  # type: ignore[misc]
+        finally:
+            loop: asyncio.AbstractEventLoop | None = getattr(self, "_Chat__socket_loop", None)
+            if loop is not None:
+                end_loop(loop)
 
     def _parse_irc_message(self, message: str) -> Any:
         try:
@@ -80,6 +93,16 @@ class ResilientChat(Chat):
         reached), `stop()` would wait forever for that thread's loop."""
         thread = getattr(self, "_Chat__socket_thread", None)
         return thread is not None and thread.is_alive()
+
+
+def end_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks a stopped loop still holds, give them SOCKET_TASKS_END_S to end, close it."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_END_S))
+    loop.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,3 +169,28 @@ async def test_a_cancel_before_start_has_begun_still_ends_the_start() -> None:
     with pytest.raises(asyncio.CancelledError):
         await starting
     assert chat.returned.wait(2)
+
+
+def test_the_socket_threads_leftover_tasks_are_ended_and_its_loop_closed(monkeypatch) -> None:
+    # twitchAPI's stop() ends the socket loop with the receive task pending when it was in the
+    # middle of its own reconnect: asyncio reported "Task was destroyed but it is pending!".
+    from twitchAPI.chat import Chat
+
+    left: list[asyncio.Task[None]] = []
+
+    def run_socket(self) -> None:  # as twitchAPI's: a loop, a receive task, a run that ends
+        loop = self._Chat__socket_loop = asyncio.new_event_loop()
+
+        async def receive() -> None:
+            await asyncio.sleep(3600)  # reconnecting
+
+        left.append(loop.create_task(receive()))
+        loop.run_until_complete(asyncio.sleep(0.01))
+
+    monkeypatch.setattr(Chat, "_Chat__run_socket", run_socket)
+    chat = ResilientChat.__new__(ResilientChat)  # no Twitch client needed for the socket thread
+    thread = threading.Thread(target=chat._Chat__run_socket)  # type: ignore[attr-defined]
+    thread.start()
+    thread.join(5)
+    (task,) = left
+    assert task.cancelled() and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
