@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import describe_config, resolve_config
-from bot.logs import setup_logging
 from mood.errors import TwitchMoodError
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from bot.config import describe_config, resolve_config
+
     config = resolve_config(args.config)
     print(describe_config(config), end="")
     print(f"config OK: {len(config.channels)} channel(s)", file=sys.stderr)
@@ -23,6 +23,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def cmd_auth(args: argparse.Namespace) -> int:
     from bot.auth import device_login
+    from bot.config import resolve_config
 
     asyncio.run(device_login(resolve_config(args.config)))
     return 0
@@ -30,6 +31,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_until_signal
+    from bot.config import resolve_config
 
     try:
         asyncio.run(run_until_signal(resolve_config(args.config)))
@@ -53,8 +55,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Each package's commands are imported here, not with this module: they take a second
-    # (transformers), and a Ctrl+C then is caught by main() instead of printing a traceback.
+    # Each package's commands are imported here, not with this module (whose imports are kept
+    # to the standard library): they take a second (transformers), and a Ctrl+C then is caught
+    # by main() instead of printing a traceback.
     from analysis.cli import add_commands as add_analysis_commands
     from localtwitch.cli import add_commands as add_localtwitch_commands
     from model.cli import add_commands as add_model_commands
@@ -81,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        from bot.logs import setup_logging
+
         args = build_parser().parse_args(argv)
         setup_logging(args.verbose)
         return args.func(args)

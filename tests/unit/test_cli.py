@@ -110,9 +110,9 @@ def test_commands_that_read_the_config_take_config(command):
     assert build_parser().parse_args([*command, "--config", "my.yaml"]).config == "my.yaml"
 
 
-def test_the_command_module_loads_without_the_model_libraries():
+def test_the_command_module_loads_nothing_of_the_project_or_the_model_libraries():
     # What `twitch-mood` imports before main() can catch a Ctrl+C; transformers alone takes a second.
-    code = "import sys, bot.cli; print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    code = "import sys, bot.cli; print(sorted({'torch', 'transformers', 'bot.config', 'yaml'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]"
 
