@@ -40,13 +40,20 @@ class ResilientChat(Chat):
         """twitchAPI's socket thread, then an end to what it leaves on its loop. Its `stop()` ends
         the loop with the receive task still pending when that task was in the middle of its own
         reconnect, and asyncio reports each such task when the chat is collected ('Task was
-        destroyed but it is pending!'). Here they are cancelled and awaited, and the loop closed."""
+        destroyed but it is pending!'). Here they are cancelled and awaited, the connection and
+        session of an abandoned chat closed, and the loop closed."""
         try:
             super()._Chat__run_socket()  # type: ignore[misc]
         finally:
             loop: asyncio.AbstractEventLoop | None = getattr(self, "_Chat__socket_loop", None)
             if loop is not None:
-                end_loop(loop)
+                end_loop(loop, self)
+
+    def abandon(self) -> None:
+        """End a chat whose `stop()` failed: twitchAPI's stop() cannot stop a chat still
+        connecting (it closes a connection it does not have yet) and cannot be called twice. Its
+        socket thread then ends once its connect is over, and closes what it opened."""
+        self._closing = True
 
     def _parse_irc_message(self, message: str) -> Any:
         try:
@@ -95,13 +102,28 @@ class ResilientChat(Chat):
         return thread is not None and thread.is_alive()
 
 
-def end_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel the tasks a stopped loop still holds, give them SOCKET_TASKS_END_S to end, close it."""
+def end_loop(loop: asyncio.AbstractEventLoop, chat: Chat) -> None:
+    """Cancel the tasks a stopped loop still holds and give them SOCKET_TASKS_END_S to end; close
+    the chat's connection and session where its `stop()` did not; close the loop."""
     tasks = asyncio.all_tasks(loop)
     for task in tasks:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_END_S))
+
+    async def close_connection() -> None:
+        async with asyncio.timeout(SOCKET_TASKS_END_S):
+            connection = getattr(chat, "_Chat__connection", None)
+            if connection is not None and not connection.closed:
+                await connection.close()
+            session = getattr(chat, "_session", None)
+            if session is not None and not session.closed:
+                await session.close()
+
+    try:
+        loop.run_until_complete(close_connection())
+    except Exception as exc:  # a connection that is already broken: nothing left to close
+        log.debug("closing an abandoned chat connection: %r", exc)
     loop.close()
 
 

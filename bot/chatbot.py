@@ -177,7 +177,10 @@ class MoodBot:
             log.warning("skipped a chat message that could not be read: %r", exc)
             return
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._receive, line)
+            try:
+                self._loop.call_soon_threadsafe(self._receive, line)
+            except RuntimeError:  # the bot's loop has closed: a line read as its chat was closing
+                log.debug("#%s: a chat line after shutdown, not read", line.channel)
 
     def _receive(self, line: ChatLine) -> None:
         """On the bot's loop: a command to dispatch, chat to score, or a line to skip."""

@@ -79,8 +79,9 @@ class ChatConnection:
             return
         try:
             await _in_daemon_thread(chat.stop, STOP_TIMEOUT_S)
-        except Exception as exc:  # a chat that died on its own may not stop cleanly, or at all
+        except Exception as exc:  # still connecting, or died on its own: it may not stop cleanly
             log.debug("stopping the old chat connection: %r", exc)
+            chat.abandon()
 
     async def watch(self) -> None:
         """Rebuild the connection when it is closed, never ready, or silent."""

@@ -194,3 +194,56 @@ def test_the_socket_threads_leftover_tasks_are_ended_and_its_loop_closed(monkeyp
     thread.join(5)
     (task,) = left
     assert task.cancelled() and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
+
+
+class StillConnecting:
+    """twitchAPI's chat while its first connect runs: its stop() fails (it closes a connection it
+    does not have yet), and it cannot be stopped a second time."""
+
+    bad_lines = 0
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+    def socket_alive(self) -> bool:
+        return True
+
+    def stop(self) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'close'")
+
+    def abandon(self) -> None:
+        self.abandoned = True
+
+
+async def test_a_chat_that_cannot_be_stopped_while_connecting_is_abandoned() -> None:
+    connection = ChatConnection(None, url="ws://127.0.0.1:1/irc", channels=["c"],  # type: ignore[arg-type]
+                                on_message=_ignore, watchdog=Watchdog())
+    chat = StillConnecting()
+    connection.chat = chat  # type: ignore[assignment]
+    await connection.close()
+    assert chat.abandoned and connection.chat is None
+
+
+def test_the_socket_thread_of_an_abandoned_chat_closes_its_connection_and_session(monkeypatch) -> None:
+    from twitchAPI.chat import Chat
+
+    closed: list[str] = []
+
+    class Closable:
+        def __init__(self, name: str) -> None:
+            self.name, self.closed = name, False
+
+        async def close(self) -> None:
+            self.closed = True
+            closed.append(self.name)
+
+    def run_socket(self) -> None:  # connected, then ended by `_closing` without stop()
+        self._Chat__socket_loop = asyncio.new_event_loop()
+        self._Chat__connection, self._session = Closable("connection"), Closable("session")
+
+    monkeypatch.setattr(Chat, "_Chat__run_socket", run_socket)
+    chat = ResilientChat.__new__(ResilientChat)
+    thread = threading.Thread(target=chat._Chat__run_socket)  # type: ignore[attr-defined]
+    thread.start()
+    thread.join(5)
+    assert closed == ["connection", "session"] and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
