@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -71,17 +72,26 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
 
 async def run_until_signal(config: Config) -> None:
     """Run the bot until SIGINT or SIGTERM. A signal before the bot has started (while the login
-    is retrying or the model loads) cancels the start-up instead (CancelledError)."""
+    is retrying or the model loads) cancels the start-up instead (CancelledError); a model being
+    loaded cannot be interrupted, so the exit waits for it, and a second signal then quits at
+    once (nothing has been read yet that could be lost)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     started = False
+    signals = 0
 
     def on_signal() -> None:
+        nonlocal signals
+        signals += 1
         if started:
             stop.set()
+        elif signals > 1:
+            log.warning("second signal during start-up: quitting now")
+            os._exit(130)
         elif main is not None:
-            log.info("stopping before the bot has started")
+            log.info("stopping before the bot has started (a model being loaded finishes first; "
+                     "Ctrl+C again to quit now)")
             main.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):

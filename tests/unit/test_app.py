@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import time
 
 from bot import app as app_module
 from bot.chatbot import MoodBot
@@ -54,3 +58,25 @@ async def test_a_signal_during_the_first_connect_still_closes_the_bot(tmp_path, 
     done, _ = await asyncio.wait([running], timeout=5)
     assert done and running.cancelled()
     assert len(closed) == 1
+
+
+async def test_a_second_signal_while_the_model_loads_quits_at_once(monkeypatch):
+    # The first cancels the start-up, but the loading thread cannot be interrupted: asyncio.run
+    # waits for it, and a second Ctrl+C did nothing.
+    exits: list[int] = []
+    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+
+    @contextlib.asynccontextmanager
+    async def model_loading(config):
+        await asyncio.get_running_loop().run_in_executor(None, time.sleep, 1.0)
+        yield None
+
+    monkeypatch.setattr(app_module, "running_bot", model_loading)
+    running = asyncio.create_task(app_module.run_until_signal(parse_config({})))
+    await asyncio.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGINT)
+    await asyncio.sleep(0.1)
+    assert exits == [] and running.done()  # the start-up is cancelled
+    os.kill(os.getpid(), signal.SIGINT)
+    await asyncio.sleep(0.1)
+    assert exits == [130]
