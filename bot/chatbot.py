@@ -144,7 +144,9 @@ class MoodBot:
         if SENDER_LOOP in left_running:  # flushing beside it would send from two places at once
             unsent, reason = self.sender.pending, "the chat sender did not stop"
         else:
-            unsent, reason = await self.sender.flush(SENDER_DEADLINE_S), "rate limit"
+            unsent = await self.sender.flush(SENDER_DEADLINE_S)
+            connected = self.chat is not None and self.chat.is_connected()
+            reason = "rate limit" if connected else "chat not connected"
         if unsent:
             log.warning("%d chat message(s) not sent at shutdown (%s)", unsent, reason)
         await self.connection.close()

@@ -42,6 +42,8 @@ class Chat(Protocol):
 
     def is_connected(self) -> bool: ...
 
+    def socket_alive(self) -> bool: ...
+
     def is_mod(self, room: str, /) -> bool: ...
 
     async def send_raw_irc_message(self, message: str, /) -> None: ...
@@ -131,14 +133,18 @@ class ChatSender:
     async def flush(self, timeout: float) -> int:
         """At shutdown: send what the limits allow within `timeout`; return how many are left.
         It returns as soon as nothing more can go out in time: the next slot of the rate limit
-        comes after the deadline, or the connection is gone (the watchdog has stopped)."""
+        comes after the deadline, or there is no chat whose socket thread still runs (the
+        watchdog has stopped, so none will come). A closed socket of a live chat is retried:
+        twitchAPI reconnects by itself after a RECONNECT or a closed frame."""
         deadline = self.clock() + timeout
         while self.pending:
             wait = await self._send_ready()
-            chat = self._chat()
-            if wait is None or chat is None or not chat.is_connected() or self.clock() + wait > deadline:
+            chat, left = self._chat(), deadline - self.clock()
+            if wait is None or chat is None or not chat.socket_alive() or left <= 0:
                 break
-            await asyncio.sleep(wait)
+            if wait > max(left, NOT_READY_RETRY_S):  # the next rate-limit slot comes too late
+                break
+            await asyncio.sleep(min(wait, left))
         return self.pending
 
     async def _send_ready(self) -> float | None:

@@ -16,6 +16,7 @@ class FakeChat:
     def __init__(self, clock: Clock, moderator: bool = False) -> None:
         self.clock, self.moderator = clock, moderator
         self.connected = True
+        self.alive = True  # twitchAPI's socket thread runs (it may be reconnecting)
         self.sent: list[tuple[float, str, str]] = []
 
     def is_ready(self) -> bool:
@@ -23,6 +24,9 @@ class FakeChat:
 
     def is_connected(self) -> bool:
         return self.connected
+
+    def socket_alive(self) -> bool:
+        return self.alive
 
     def is_mod(self, channel: str) -> bool:
         return self.moderator
@@ -228,8 +232,24 @@ async def test_flush_waits_for_a_slot_that_comes_before_its_deadline():
 
 async def test_flush_with_the_connection_gone_returns_at_once_and_keeps_the_count():
     chat = FakeChat(Clock())
-    chat.connected = False  # the watchdog has stopped: it will not come back
+    chat.connected = chat.alive = False  # its socket thread ended; the watchdog has stopped
     sender = ChatSender(lambda: chat)
     sender.say("a", "Not enough chat yet", ReplyKind.MOOD)
     assert await asyncio.wait_for(sender.flush(5.0), 1) == 1
     assert chat.sent == []
+
+
+async def test_flush_sends_a_confirmation_once_twitchapi_has_reconnected_by_itself():
+    chat = FakeChat(Clock())
+    chat.connected = False  # a RECONNECT from Twitch: the socket thread runs, the socket is back soon
+    sender = ChatSender(lambda: chat)
+    sender.say("a", "Mood alerts are now off", ReplyKind.CONFIRMATION)
+
+    async def reconnect() -> None:
+        await asyncio.sleep(0.3)
+        chat.connected = True
+
+    reconnecting = asyncio.create_task(reconnect())
+    assert await asyncio.wait_for(sender.flush(5.0), 3) == 0
+    await reconnecting
+    assert [text for _, _, text in chat.sent] == ["Mood alerts are now off"]
