@@ -25,7 +25,8 @@ from commands.base import Level
 log = logging.getLogger("twitch_mood.bot")
 
 SOCKET_CHECK_S = 0.5  # how often a write handed to the socket loop checks that the loop still runs
-SOCKET_TASKS_END_S = 1.0  # how long the ended socket thread waits for its loop's cancelled tasks
+SOCKET_TASKS_GRACE_S = 0.5  # how long the ended socket thread lets its loop's tasks end on their own
+SOCKET_TASKS_END_S = 1.0  # how long it then waits for each cancelled task, and each close
 
 
 class ResilientChat(Chat):
@@ -69,8 +70,9 @@ class ResilientChat(Chat):
 
     async def _send_message(self, message: str) -> None:
         """Write on the socket thread's loop and wait there (the bot sends from its own loop).
-        A loop that is not running (twitchAPI's socket thread ended; it never closes the loop)
-        would never run the write: that is a ConnectionError, found within SOCKET_CHECK_S."""
+        A loop that is not running (the socket thread ended) would never run the write: that is a
+        ConnectionError, found within SOCKET_CHECK_S, as is a write that finds the connection
+        already gone (twitchAPI's stop() sets it to None)."""
         socket_loop: asyncio.AbstractEventLoop | None = getattr(self, "_Chat__socket_loop", None)
         if socket_loop is None or socket_loop is asyncio.get_running_loop():
             await super()._send_message(message)
@@ -93,7 +95,10 @@ class ResilientChat(Chat):
             future.cancel()  # cancelled here (or stopped there): the write there is cancelled too
         if written.cancelled():  # by the socket side (a stopping chat), not by our caller
             raise ConnectionError("the write was cancelled on the chat socket's loop")
-        written.result()
+        try:
+            written.result()
+        except AttributeError:  # twitchAPI's connection is None: stopped as the write was handed over
+            raise ConnectionError("the chat connection closed before the write") from None
 
     def socket_alive(self) -> bool:
         """Whether twitchAPI's socket thread still runs. Once it has died (Twitch could not be
@@ -103,28 +108,30 @@ class ResilientChat(Chat):
 
 
 def end_loop(loop: asyncio.AbstractEventLoop, chat: Chat) -> None:
-    """Cancel the tasks a stopped loop still holds and give them SOCKET_TASKS_END_S to end; close
-    the chat's connection and session where its `stop()` did not; close the loop."""
+    """Give the tasks a stopped loop still holds SOCKET_TASKS_GRACE_S to end on their own (a
+    start-up task cancelled inside twitchAPI's token check leaves that check's HTTP session open),
+    cancel the rest and give them SOCKET_TASKS_END_S; close the chat's connection and session where
+    its `stop()` did not, each within SOCKET_TASKS_END_S; close the loop."""
     tasks = asyncio.all_tasks(loop)
+    if tasks:
+        _, tasks = loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_GRACE_S))
     for task in tasks:
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_END_S))
-
-    async def close_connection() -> None:
-        async with asyncio.timeout(SOCKET_TASKS_END_S):
-            connection = getattr(chat, "_Chat__connection", None)
-            if connection is not None and not connection.closed:
-                await connection.close()
-            session = getattr(chat, "_session", None)
-            if session is not None and not session.closed:
-                await session.close()
-
-    try:
-        loop.run_until_complete(close_connection())
-    except Exception as exc:  # a connection that is already broken: nothing left to close
-        log.debug("closing an abandoned chat connection: %r", exc)
+    for name in ("_Chat__connection", "_session"):  # the WebSocket, then its aiohttp session
+        resource = getattr(chat, name, None)
+        if resource is not None and not resource.closed:
+            try:
+                loop.run_until_complete(_close_within(resource, SOCKET_TASKS_END_S))
+            except Exception as exc:  # already broken, or the peer never answers: nothing to keep
+                log.debug("closing the chat's %s after its socket thread ended: %r", name.lstrip("_"), exc)
     loop.close()
+
+
+async def _close_within(resource: Any, seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        await resource.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,11 @@ def test_the_socket_threads_leftover_tasks_are_ended_and_its_loop_closed(monkeyp
         async def receive() -> None:
             await asyncio.sleep(3600)  # reconnecting
 
+        async def token_check() -> None:
+            await asyncio.sleep(0.1)  # an HTTP call that closes its session when it ends
+
         left.append(loop.create_task(receive()))
+        left.append(loop.create_task(token_check()))
         loop.run_until_complete(asyncio.sleep(0.01))
 
     monkeypatch.setattr(Chat, "_Chat__run_socket", run_socket)
@@ -192,8 +196,9 @@ def test_the_socket_threads_leftover_tasks_are_ended_and_its_loop_closed(monkeyp
     thread = threading.Thread(target=chat._Chat__run_socket)  # type: ignore[attr-defined]
     thread.start()
     thread.join(5)
-    (task,) = left
-    assert task.cancelled() and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
+    receive, token_check = left
+    assert receive.cancelled() and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
+    assert token_check.done() and not token_check.cancelled()  # it had its grace to end on its own
 
 
 class StillConnecting:
@@ -247,3 +252,11 @@ def test_the_socket_thread_of_an_abandoned_chat_closes_its_connection_and_sessio
     thread.start()
     thread.join(5)
     assert closed == ["connection", "session"] and chat._Chat__socket_loop.is_closed()  # type: ignore[attr-defined]
+
+
+async def test_abandon_ends_twitchapis_keep_alive_loop() -> None:
+    # What makes an abandoned chat's socket thread end once its connect is over.
+    chat = ResilientChat.__new__(ResilientChat)
+    chat._closing = False  # as twitchAPI's start() sets it
+    chat.abandon()
+    await asyncio.wait_for(chat._keep_loop_alive(), 1)
