@@ -54,7 +54,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     run.set_defaults(func=cmd_run)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the `command` the arguments name, the `train` stages are
+    built only for `train` (see training.cli.add_commands), and every command is listed."""
     # Each package's commands are imported here, not with this module (whose imports are kept
     # to the standard library): they take a second (transformers), and a Ctrl+C then is caught
     # by main() instead of printing a traceback.
@@ -77,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub, common)
     # The demo runs with settings of its own, and training and eval never read config.yaml:
     # they take no --config rather than ignore one.
-    for add in (add_localtwitch_commands, add_training_commands):
-        add(sub, verbose)
+    add_localtwitch_commands(sub, verbose)
+    add_training_commands(sub, verbose, train_stages=command in (None, "train"))
     return parser
 
 
@@ -86,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from bot.logs import setup_logging
 
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        command = next((word for word in words if not word.startswith("-")), None)
+        args = build_parser(command).parse_args(argv)
         setup_logging(args.verbose)
         return args.func(args)
     except TwitchMoodError as exc:

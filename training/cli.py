@@ -8,8 +8,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from transformers import HfArgumentParser
-
 from model.paths import shared_data_dir
 from training.args import MlmArgs, PipelineArgs, SentimentArgs
 
@@ -79,16 +77,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: Any, shared: argparse.ArgumentParser) -> None:
+def add_commands(sub: Any, shared: argparse.ArgumentParser, *, train_stages: bool = True) -> None:
     """Register `train` and `eval` on the top-level subparsers; `shared` holds the options every
-    command takes (no --config: training and eval never read config.yaml)."""
+    command takes (no --config: training and eval never read config.yaml). Without
+    `train_stages`, `train` is listed but its stages are not built: their options come from
+    HfArgumentParser, and importing transformers for it takes most of a second."""
     train = sub.add_parser("train", help="train the sentiment model (needs the [train] extra for 'minilm')")
-    train_sub = train.add_subparsers(dest="train_command", required=True, metavar="STAGE")
+    if train_stages:
+        _add_train_stages(train, shared)
+    _add_eval(sub, shared)
 
-    columns = argparse.ArgumentParser(add_help=False)
-    columns.add_argument("--text-col", default="text", help="text column (default: text)")
-    columns.add_argument("--label-col", default="label",
-                         help="label column: negative/neutral/positive or -1/0/1 (default: label)")
+
+def _add_train_stages(train: argparse.ArgumentParser, shared: argparse.ArgumentParser) -> None:
+    from transformers import HfArgumentParser
+
+    train_sub = train.add_subparsers(dest="train_command", required=True, metavar="STAGE")
 
     # Each option, its default and its help come from the dataclass fields in training/args.py.
     stages = ((MlmArgs,), (SentimentArgs,), (SentimentArgs, PipelineArgs))
@@ -101,6 +104,12 @@ def add_commands(sub: Any, shared: argparse.ArgumentParser) -> None:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         stage.set_defaults(func=func)
 
+
+def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
+    columns = argparse.ArgumentParser(add_help=False)
+    columns.add_argument("--text-col", default="text", help="text column (default: text)")
+    columns.add_argument("--label-col", default="label",
+                         help="label column: negative/neutral/positive or -1/0/1 (default: label)")
     evaluation = sub.add_parser("eval", parents=[shared, columns], help="accuracy and F1 on a labeled CSV")
     evaluation.add_argument("--data", required=True, help="labeled CSV")
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")

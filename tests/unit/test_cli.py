@@ -120,7 +120,7 @@ def test_the_command_module_loads_nothing_of_the_project_or_the_model_libraries(
 def test_ctrl_c_while_the_commands_load_exits_130_without_a_traceback(monkeypatch, capsys):
     import bot.cli
 
-    def interrupted() -> None:
+    def interrupted(command: str | None = None) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(bot.cli, "build_parser", interrupted)
@@ -130,3 +130,12 @@ def test_ctrl_c_while_the_commands_load_exits_130_without_a_traceback(monkeypatc
         pytest.fail("the Ctrl+C escaped main()")
     assert code == 130
     assert capsys.readouterr().err == ""
+
+
+def test_commands_other_than_train_start_without_transformers():
+    # The train stages' options come from HfArgumentParser; importing transformers for them took
+    # most of a second of every command's start.
+    code = ("import sys; from bot.cli import build_parser; build_parser('run').parse_args(['run']); "
+            "print('transformers' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "False"
