@@ -112,13 +112,13 @@ def end_loop(loop: asyncio.AbstractEventLoop, chat: Chat) -> None:
     start-up task cancelled inside twitchAPI's token check leaves that check's HTTP session open),
     cancel the rest and give them SOCKET_TASKS_END_S; close the chat's connection and session where
     its `stop()` did not, each within SOCKET_TASKS_END_S; close the loop."""
-    tasks = asyncio.all_tasks(loop)
-    if tasks:
-        _, tasks = loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_GRACE_S))
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.wait(tasks, timeout=SOCKET_TASKS_END_S))
+    pending = asyncio.all_tasks(loop)
+    if pending:
+        _, pending = loop.run_until_complete(asyncio.wait(pending, timeout=SOCKET_TASKS_GRACE_S))
+    if pending:
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.wait(pending, timeout=SOCKET_TASKS_END_S))
     for name in ("_Chat__connection", "_session"):  # the WebSocket, then its aiohttp session
         resource = getattr(chat, name, None)
         if resource is not None and not resource.closed:

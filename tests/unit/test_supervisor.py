@@ -11,6 +11,13 @@ from bot import supervisor as supervisor_module
 from bot.supervisor import Supervisor
 
 
+async def deaf_until(released: asyncio.Event) -> None:
+    """A loop that swallows every cancel until `released` is set."""
+    while not released.is_set():
+        with contextlib.suppress(asyncio.CancelledError):
+            await released.wait()
+
+
 async def test_a_loop_that_raises_is_logged_and_restarted(caplog):
     runs: list[int] = []
 
@@ -78,9 +85,7 @@ async def test_a_loop_that_will_not_stop_is_logged_and_left_behind(monkeypatch, 
 
     async def deaf() -> None:
         started.set()
-        while not released.is_set():
-            with contextlib.suppress(asyncio.CancelledError):
-                await released.wait()
+        await deaf_until(released)
 
     supervisor = Supervisor()
     supervisor.start("stubborn", deaf)
@@ -120,16 +125,11 @@ async def test_a_loop_left_running_is_named_to_the_caller(monkeypatch):
     monkeypatch.setattr(supervisor_module, "STOP_DEADLINE_S", 0.3)
     released = asyncio.Event()
 
-    async def deaf() -> None:
-        while not released.is_set():
-            with contextlib.suppress(asyncio.CancelledError):
-                await released.wait()
-
     async def polite() -> None:
         await asyncio.sleep(3600)
 
     supervisor = Supervisor()
-    supervisor.start("stubborn", deaf)
+    supervisor.start("stubborn", lambda: deaf_until(released))
     supervisor.start("writer", polite)
     stubborn, writer = supervisor._tasks
     await asyncio.sleep(0.01)
@@ -157,18 +157,13 @@ async def test_shutdown_does_not_flush_replies_beside_a_sender_that_will_not_sto
     config = parse_config({"channels": [{"name": "c"}], "storage": {"path": str(tmp_path / "mood.db")}})
     released = asyncio.Event()
 
-    async def deaf_sender() -> None:
-        while not released.is_set():
-            with contextlib.suppress(asyncio.CancelledError):
-                await released.wait()
-
     async def no_flush(timeout: float) -> int:
         raise AssertionError("flushed beside a running sender")
 
     async with Store(tmp_path / "mood.db") as store:
         bot = MoodBot(config, ClosedService(), store, None)  # type: ignore[arg-type]
         monkeypatch.setattr(bot.sender, "flush", no_flush)
-        bot._loops.start(SENDER_LOOP, deaf_sender)
+        bot._loops.start(SENDER_LOOP, lambda: deaf_until(released))
         bot.sender.say("c", "Not enough chat yet", ReplyKind.MOOD)
         try:
             with caplog.at_level(logging.WARNING, logger="twitch_mood.bot"):
