@@ -144,8 +144,9 @@ def emotes_problem(path: str) -> str | None:
 def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     """A lexicon CSV with the columns `token` and `sentiment` (in [-1, 1]) and optionally `kind`
     (`emote_lexicon.csv`, a checkpoint's lexicon.csv, or a streamer's own emotes). `one_word`
-    refuses rows that can never match a chat token (a streamer's file); the shipped lexicon has
-    a few slang phrases ("lets go"), kept for weak labels."""
+    refuses rows that can never match a chat token and a token listed twice with two sentiments
+    (a streamer's file); the shipped lexicon has a few slang phrases ("lets go"), kept for weak
+    labels."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV may start with a BOM
@@ -154,6 +155,7 @@ def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     except OSError as exc:
         raise LexiconError(f"lexicon {path}: cannot read it ({exc.strerror or exc})") from None
     entries: dict[str, tuple[str, float]] = {}
+    first_line: dict[str, int] = {}
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not {"token", "sentiment"} <= set(reader.fieldnames or []):
         raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
@@ -172,5 +174,9 @@ def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
                                "is not a number in [-1, 1]") from None
         if not -1.0 <= value <= 1.0:
             raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
+        if one_word and token in entries and entries[token][1] != value:
+            raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line {first_line[token]}, "
+                               f"with sentiment {entries[token][1]:g} there and {value:g} here; keep one row")
+        first_line.setdefault(token, line_no)
         entries[token] = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
     return Lexicon(entries)

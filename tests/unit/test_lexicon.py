@@ -49,12 +49,20 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
     ("token,sentiment\nzzz,3\n", r":2: sentiment 3 is outside \[-1, 1\]"),
     ("token,sentiment\ntwo words,0.5\n", r":2: token 'two words' must be one word"),
     ("token,sentiment\nok,0.5\n\n,0.5\n", r":4: empty token"),
+    ("token,sentiment\nzzzBlorp,0.9\nPog,1\nzzzBlorp,-0.9\n",
+     r":4: token 'zzzBlorp' is also on line 2, with sentiment 0.9 there and -0.9 here; keep one row"),
 ])
 def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
     path = tmp_path / "emotes.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         read_lexicon(path, one_word=True)
+
+
+def test_an_emote_listed_twice_with_one_sentiment_is_read_once(tmp_path):
+    path = tmp_path / "emotes.csv"
+    path.write_text("token,sentiment\nzzzBlorp,0.9\nzzzBlorp,0.9\n", encoding="utf-8")
+    assert read_lexicon(path, one_word=True).entries == {"zzzBlorp": ("custom", 0.9)}
 
 
 def test_model_emotes_in_config_are_resolved_and_checked(tmp_path):
