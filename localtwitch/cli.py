@@ -11,7 +11,7 @@ from mood.errors import UsageError
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from localtwitch.demo import run_demo, summary
+    from localtwitch.demo import DemoProgress, interrupted, run_demo, summary
 
     if args.speed <= 0:
         raise UsageError("--speed must be positive")
@@ -19,8 +19,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     if args.linger < 0:
         raise UsageError("--linger must be 0 or more seconds")
-    stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
-                                                model=args.model, linger=args.linger))
+    progress = DemoProgress()
+    try:
+        stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
+                                                    model=args.model, linger=args.linger, progress=progress))
+    except KeyboardInterrupt:  # asyncio.run has cancelled the demo: the bot is closed
+        print(interrupted(progress))
+        return 130
     print(summary(stats, sent, elapsed))
     return 0
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.app import running_bot
 from bot.auth import TokenFile, Tokens
+from bot.chatbot import MoodBot
 from bot.config import Config, parse_config
 from bot.stats import BotStats
 from localtwitch.server import LocalTwitchServer
@@ -33,6 +34,14 @@ NEGATIVE_BURST = ("this is so boring ResidentSleeper", "L streamer", "worst game
 DEMO_MOOD = {"short_window_s": 5, "report_window_s": 60, "baseline_window_s": 60, "min_messages": 10,
              "alert_cooldown_s": 20}
 DEMO_COMMANDS = {"mood": {"cooldown_s": 2}, "hype": {"cooldown_s": 2}}
+
+
+@dataclass
+class DemoProgress:
+    """How far a demo got: readable after Ctrl+C has ended it, when run_demo returns nothing."""
+
+    bot: MoodBot | None = None  # its stats are final once it has closed
+    started: float | None = None  # monotonic time the replay began
 
 
 @dataclass(frozen=True)
@@ -121,9 +130,10 @@ def _clock() -> str:
 
 async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str = "demo_channel",
                    model: str = "default", linger: float = 0.0,
-                   show: Any = print) -> tuple[BotStats, int, float]:
+                   show: Any = print, progress: DemoProgress | None = None) -> tuple[BotStats, int, float]:
     """Run the demo (then keep the bot and its web pages up `linger` seconds); return the bot's
-    stats, messages sent and replay seconds."""
+    stats, messages sent and replay seconds. `progress` follows it, for a Ctrl+C."""
+    progress = progress if progress is not None else DemoProgress()
     lines = read_sample(limit=limit)
     channel = channel.lstrip("#").lower()
     with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
@@ -137,6 +147,7 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
             show(f"{_clock()} {server.bot_login} -> #{room}: {text}")
 
         async with running_bot(config, on_send=on_send) as bot:
+            progress.bot = bot
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(30):
                 await _joined(server, channel)
@@ -145,7 +156,7 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
                 show(f"OBS overlay: {bot.web.overlay_url(channel, bot.web.key.current())}")
                 if linger <= 0:
                     show("(they close when the replay ends; --linger 300 keeps them up 5 minutes)")
-            started = time.monotonic()
+            started = progress.started = time.monotonic()
             await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
             elapsed = time.monotonic() - started
             if linger > 0:
@@ -158,6 +169,15 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
 async def _joined(server: LocalTwitchServer, channel: str) -> None:
     while not server.joined(channel):
         await asyncio.sleep(0.05)
+
+
+def interrupted(progress: DemoProgress) -> str:
+    """The line a Ctrl+C ends the demo with (the demo's database is a temporary file)."""
+    if progress.bot is None:
+        return "demo stopped by Ctrl+C before the bot had started"
+    ran = f" after {time.monotonic() - progress.started:.0f} s of replay" if progress.started else ""
+    stats = progress.bot.stats
+    return f"demo stopped by Ctrl+C{ran}: {stats.scored} messages scored, {stats.written} written to SQLite"
 
 
 def summary(stats: BotStats, sent: int, elapsed: float) -> str:

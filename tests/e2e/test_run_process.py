@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -35,3 +36,27 @@ def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
     assert server.access_token not in output and server.refresh_token not in output
     with sqlite3.connect(tmp_path / "mood.sqlite3") as db:  # flushed at shutdown
         assert db.execute("SELECT SUM(count) FROM minute_stats").fetchone()[0] == 1
+
+
+def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir):
+    process = subprocess.Popen([sys.executable, "-u", "-m", "bot", "demo", "--model", str(tiny_model_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        for line in process.stdout:  # the replay takes a minute at speed 1: Ctrl+C comes well before its end
+            lines.append(line)
+            if line.startswith("dashboard:"):
+                break
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    output = "".join(lines) + output
+    assert process.returncode == 130, output
+    last = output.strip().splitlines()[-1]
+    match = re.fullmatch(r"demo stopped by Ctrl\+C after \d+ s of replay: (\d+) messages scored, (\d+) written to SQLite",
+                         last)
+    assert match, output
+    assert int(match[1]) > 0 and match[1] == match[2], last  # what was scored is stored
+    assert "Traceback" not in output and "summary:" not in output
