@@ -141,6 +141,12 @@ def emotes_problem(path: str) -> str | None:
     return None
 
 
+def _row(entry: tuple[str, float]) -> str:
+    """A lexicon row as a streamer wrote it: `sentiment 0.9`, with its kind if it has one."""
+    kind, value = entry
+    return f"sentiment {value:g}" if kind == CUSTOM else f"kind {kind}, sentiment {value:g}"
+
+
 def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     """A lexicon CSV with the columns `token` and `sentiment` (in [-1, 1]) and optionally `kind`
     (`emote_lexicon.csv`, a checkpoint's lexicon.csv, or a streamer's own emotes). `one_word`
@@ -174,9 +180,10 @@ def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
                                "is not a number in [-1, 1]") from None
         if not -1.0 <= value <= 1.0:
             raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
-        if one_word and token in entries and entries[token][1] != value:
+        entry = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
+        if one_word and token in entries and entries[token] != entry:
             raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line {first_line[token]}, "
-                               f"with sentiment {entries[token][1]:g} there and {value:g} here; keep one row")
+                               f"as {_row(entries[token])} there and {_row(entry)} here; keep one row")
         first_line.setdefault(token, line_no)
-        entries[token] = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
+        entries[token] = entry
     return Lexicon(entries)

@@ -50,7 +50,9 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
     ("token,sentiment\ntwo words,0.5\n", r":2: token 'two words' must be one word"),
     ("token,sentiment\nok,0.5\n\n,0.5\n", r":4: empty token"),
     ("token,sentiment\nzzzBlorp,0.9\nPog,1\nzzzBlorp,-0.9\n",
-     r":4: token 'zzzBlorp' is also on line 2, with sentiment 0.9 there and -0.9 here; keep one row"),
+     r":4: token 'zzzBlorp' is also on line 2, as sentiment 0.9 there and sentiment -0.9 here; keep one row"),
+    ("token,kind,sentiment\nHype,suffix,0.2\nHype,,0.2\n",
+     r":3: token 'Hype' is also on line 2, as kind suffix, sentiment 0.2 there and sentiment 0.2 here"),
 ])
 def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
     path = tmp_path / "emotes.csv"
