@@ -11,7 +11,7 @@ from mood.errors import UsageError
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from localtwitch.demo import DemoProgress, interrupted, run_demo, summary
+    from localtwitch.demo import DemoProgress, demo_until_signal, interrupted, summary
 
     if args.speed <= 0:
         raise UsageError("--speed must be positive")
@@ -21,10 +21,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError("--linger must be 0 or more seconds")
     progress = DemoProgress()
     try:
-        stats, sent, elapsed = asyncio.run(run_demo(speed=args.speed, limit=args.limit, channel=args.channel,
-                                                    model=args.model, linger=args.linger, progress=progress))
-    except KeyboardInterrupt:  # asyncio.run has cancelled the demo: the bot is closed
-        print(interrupted(progress))
+        stats, sent, elapsed = asyncio.run(demo_until_signal(
+            progress, speed=args.speed, limit=args.limit, channel=args.channel, model=args.model,
+            linger=args.linger))
+    except asyncio.CancelledError:
+        print("demo stopped before the bot had started")
+        return 130
+    if progress.cut_short:
+        print(interrupted(stats, elapsed))
         return 130
     print(summary(stats, sent, elapsed))
     return 0

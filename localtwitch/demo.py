@@ -11,8 +11,12 @@ what an hour of stream would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import os
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +42,10 @@ DEMO_COMMANDS = {"mood": {"cooldown_s": 2}, "hype": {"cooldown_s": 2}}
 
 @dataclass
 class DemoProgress:
-    """How far a demo got: readable after Ctrl+C has ended it, when run_demo returns nothing."""
+    """How far a demo got, for the line a Ctrl+C ends it with."""
 
-    bot: MoodBot | None = None  # its stats are final once it has closed
-    started: float | None = None  # monotonic time the replay began
+    bot: MoodBot | None = None  # set once the bot has started
+    cut_short: bool = False  # a stop ended the replay before its end
 
 
 @dataclass(frozen=True)
@@ -105,13 +109,17 @@ def local_config(server: LocalTwitchServer, workdir: Path, channel: str | list[s
 
 
 def play(server: LocalTwitchServer, channel: str, lines: list[tuple[str, str]], rate: float,
-         show: Any) -> None:
-    """Replay `lines` with the script's injections (runs in a worker thread)."""
+         show: Any, halt: threading.Event | None = None) -> None:
+    """Replay `lines` with the script's injections (runs in a worker thread); `halt` ends it
+    before the next step."""
+    halt = halt or threading.Event()
     position = 0
     for step in SCRIPT:
         until = int(step.at * len(lines))
         server.replay(channel, lines[position:until], rate).result()
         position = until
+        if halt.is_set():
+            return
         if step.burst:
             show(f"   ... {step.text}: {int(BURST_RATE * 2)} messages in 2 s")
             burst = [(f"angry{i % 40}", NEGATIVE_BURST[i % len(NEGATIVE_BURST)])
@@ -120,8 +128,9 @@ def play(server: LocalTwitchServer, channel: str, lines: list[tuple[str, str]], 
         else:
             show(f"{_clock()} {step.user}{' (mod)' if step.mod else ''}: {step.text}")
             server.say(channel, step.user, step.text, mod=step.mod)
-    server.replay(channel, lines[position:], rate).result()
-    time.sleep(1.5)  # let the last replies arrive
+    if not halt.is_set():
+        server.replay(channel, lines[position:], rate).result()
+        time.sleep(1.5)  # let the last replies arrive
 
 
 def _clock() -> str:
@@ -129,13 +138,18 @@ def _clock() -> str:
 
 
 async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str = "demo_channel",
-                   model: str = "default", linger: float = 0.0,
-                   show: Any = print, progress: DemoProgress | None = None) -> tuple[BotStats, int, float]:
+                   model: str = "default", linger: float = 0.0, show: Any = print,
+                   stop: asyncio.Event | None = None,
+                   progress: DemoProgress | None = None) -> tuple[BotStats, int, float]:
     """Run the demo (then keep the bot and its web pages up `linger` seconds); return the bot's
-    stats, messages sent and replay seconds. `progress` follows it, for a Ctrl+C."""
+    stats, messages sent and replay seconds. `stop` ends the replay or the linger early; the bot
+    then closes as it does at the end, and `progress` says whether the replay was cut short."""
     progress = progress if progress is not None else DemoProgress()
+    stop = stop if stop is not None else asyncio.Event()
     lines = read_sample(limit=limit)
     channel = channel.lstrip("#").lower()
+    halt = threading.Event()
+    replay: asyncio.Future[None] | None = None
     with tempfile.TemporaryDirectory(prefix="twitch-mood-demo-") as tmp, LocalTwitchServer() as server:
         config = local_config(server, Path(tmp), channel, model=model, mood=DEMO_MOOD, commands=DEMO_COMMANDS)
         show(f"twitch-mood demo: local Twitch server on port {server.port}, #{channel}, "
@@ -156,14 +170,54 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
                 show(f"OBS overlay: {bot.web.overlay_url(channel, bot.web.key.current())}")
                 if linger <= 0:
                     show("(they close when the replay ends; --linger 300 keeps them up 5 minutes)")
-            started = progress.started = time.monotonic()
-            await loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show)
+            started = time.monotonic()
+            replay = loop.run_in_executor(None, play, server, channel, lines, BASE_RATE * speed, show, halt)
+            await _first(replay, stop)
             elapsed = time.monotonic() - started
-            if linger > 0:
-                show(f"replay done; the dashboard and overlay stay up {linger:.0f} s (Ctrl+C ends it)")
-                await asyncio.sleep(linger)
+            if not replay.done():
+                progress.cut_short = True
+                halt.set()  # no more script lines; the server's close ends the chunk being replayed
+            else:
+                replay.result()
+                if linger > 0 and not stop.is_set():
+                    show(f"replay done; the dashboard and overlay stay up {linger:.0f} s (Ctrl+C ends it)")
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(linger):
+                            await stop.wait()
         sent = server.delivered  # chat lines and the script's commands
+    if progress.cut_short:
+        await asyncio.gather(replay, return_exceptions=True)  # its chunk ends with the server
     return bot.stats, sent, elapsed
+
+
+async def demo_until_signal(progress: DemoProgress, **options: Any) -> tuple[BotStats, int, float]:
+    """`run_demo` with Ctrl+C (SIGINT) and SIGTERM handled as `twitch-mood run` does: before the
+    bot has started, one cancels the start-up (CancelledError; a model being loaded finishes
+    first) and a second quits at once; after, one ends the replay, and the bot closes in full."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if progress.bot is None and stop.is_set():
+            print("second signal before the bot had started: quitting now", flush=True)
+            os._exit(130)
+        stop.set()
+        if progress.bot is None and main is not None:
+            main.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    return await run_demo(stop=stop, progress=progress, **options)
+
+
+async def _first(work: asyncio.Future[None], stop: asyncio.Event) -> None:
+    """Wait until `work` is done or `stop` is set; `work` is left running."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
 
 
 async def _joined(server: LocalTwitchServer, channel: str) -> None:
@@ -171,13 +225,10 @@ async def _joined(server: LocalTwitchServer, channel: str) -> None:
         await asyncio.sleep(0.05)
 
 
-def interrupted(progress: DemoProgress) -> str:
-    """The line a Ctrl+C ends the demo with (the demo's database is a temporary file)."""
-    if progress.bot is None:
-        return "demo stopped by Ctrl+C before the bot had started"
-    ran = f" after {time.monotonic() - progress.started:.0f} s of replay" if progress.started else ""
-    stats = progress.bot.stats
-    return f"demo stopped by Ctrl+C{ran}: {stats.scored} messages scored, {stats.written} written to SQLite"
+def interrupted(stats: BotStats, elapsed: float) -> str:
+    """The line a Ctrl+C during the replay ends the demo with (its database is a temporary file)."""
+    return (f"demo stopped after {elapsed:.0f} s of replay: {stats.scored} messages scored, "
+            f"{stats.written} written to SQLite")
 
 
 def summary(stats: BotStats, sent: int, elapsed: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 
@@ -10,7 +11,7 @@ import pytest
 from bot.app import running_bot
 from bot.auth import AuthError, TokenFile, Tokens, device_login
 from bot.cli import main
-from localtwitch.demo import run_demo, summary
+from localtwitch.demo import DemoProgress, run_demo, summary
 from tests.e2e.botkit import FAST_WATCHDOG, bot_config
 from tests.helpers import KeywordPredictor
 
@@ -79,3 +80,33 @@ async def test_demo_replays_chat_answers_commands_and_reports(tiny_model_dir):
     assert stats.scored + stats.skipped + stats.dropped == sent and stats.dropped == 0  # the counts add up
     assert stats.written == stats.scored
     assert f"{sent} messages sent = {stats.scored} scored + {stats.skipped} skipped" in summary(stats, sent, elapsed)
+
+
+async def test_a_stop_during_the_replay_ends_it_and_closes_the_bot_in_full(tiny_model_dir):
+    stop, progress, lines = asyncio.Event(), DemoProgress(), []
+    loop = asyncio.get_running_loop()
+
+    def show(line: str) -> None:  # from the loop and from the replay thread
+        lines.append(line)
+        if line.startswith("dashboard:"):
+            loop.call_later(0.5, stop.set)
+
+    stats, _, elapsed = await run_demo(speed=1, model=str(tiny_model_dir), show=show, stop=stop, progress=progress)
+    assert progress.cut_short and elapsed < 10  # the whole replay takes a minute
+    assert stats.scored > 0 and stats.written == stats.scored and stats.dropped == 0
+    assert not any("!mood" in line for line in lines)  # the script stopped too (its first step is at 30%)
+
+
+async def test_a_stop_during_the_linger_ends_it_after_a_whole_replay(tiny_model_dir):
+    stop, progress = asyncio.Event(), DemoProgress()
+    loop = asyncio.get_running_loop()
+
+    def show(line: str) -> None:
+        if line.startswith("replay done"):
+            loop.call_soon_threadsafe(stop.set)
+
+    started = loop.time()
+    stats, sent, _ = await run_demo(speed=8, limit=400, model=str(tiny_model_dir), linger=300, show=show,
+                                    stop=stop, progress=progress)
+    assert not progress.cut_short and loop.time() - started < 120
+    assert stats.scored + stats.skipped + stats.dropped == sent and stats.written == stats.scored
