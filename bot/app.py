@@ -70,21 +70,20 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         yield bot
 
 
-async def run_until_signal(config: Config) -> None:
-    """Run the bot until SIGINT or SIGTERM. A signal before the bot has started (while the login
-    is retrying or the model loads) cancels the start-up instead (CancelledError); a model being
-    loaded cannot be interrupted, so the exit waits for it, and a second signal then quits at
-    once (nothing has been read yet that could be lost)."""
-    stop = asyncio.Event()
+def stop_on_signals(stop: asyncio.Event, started: Callable[[], bool]) -> None:
+    """Handle SIGINT and SIGTERM on the running loop. Once `started()`, a signal sets `stop` and
+    the caller shuts down in full. Before (the login retrying, the model loading), one cancels the
+    current task, the start-up (CancelledError); a model being loaded cannot be interrupted, so the
+    exit waits for it, and a second signal then quits at once (nothing has been read that could be
+    lost)."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
-    started = False
     signals = 0
 
     def on_signal() -> None:
         nonlocal signals
         signals += 1
-        if started:
+        if started():
             stop.set()
         elif signals > 1:
             log.warning("second signal during start-up: quitting now")
@@ -96,8 +95,15 @@ async def run_until_signal(config: Config) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
+
+
+async def run_until_signal(config: Config) -> None:
+    """Run the bot until SIGINT or SIGTERM (`stop_on_signals`: one before the bot has started
+    cancels the start-up)."""
+    stop, running = asyncio.Event(), asyncio.Event()
+    stop_on_signals(stop, running.is_set)
     async with running_bot(config) as bot:
-        started = True
+        running.set()
         log.info("running in %s; stop with Ctrl+C", ", ".join(f"#{c.name}" for c in config.channels))
         await stop.wait()
         log.info("stopping: closing chat, scoring what arrived, writing statistics")

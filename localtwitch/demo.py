@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import os
-import signal
 import tempfile
 import threading
 import time
@@ -22,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import running_bot
+from bot.app import running_bot, stop_on_signals
 from bot.auth import TokenFile, Tokens
-from bot.chatbot import MoodBot
 from bot.config import Config, parse_config
 from bot.stats import BotStats
 from localtwitch.server import LocalTwitchServer
@@ -44,7 +41,7 @@ DEMO_COMMANDS = {"mood": {"cooldown_s": 2}, "hype": {"cooldown_s": 2}}
 class DemoProgress:
     """How far a demo got, for the line a Ctrl+C ends it with."""
 
-    bot: MoodBot | None = None  # set once the bot has started
+    started: bool = False  # the bot has started
     cut_short: bool = False  # a stop ended the replay before its end
 
 
@@ -161,7 +158,7 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
             show(f"{_clock()} {server.bot_login} -> #{room}: {text}")
 
         async with running_bot(config, on_send=on_send) as bot:
-            progress.bot = bot
+            progress.started = True
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(30):
                 await _joined(server, channel)
@@ -191,23 +188,11 @@ async def run_demo(*, speed: float = 1.0, limit: int | None = None, channel: str
 
 
 async def demo_until_signal(progress: DemoProgress, **options: Any) -> tuple[BotStats, int, float]:
-    """`run_demo` with Ctrl+C (SIGINT) and SIGTERM handled as `twitch-mood run` does: before the
-    bot has started, one cancels the start-up (CancelledError; a model being loaded finishes
-    first) and a second quits at once; after, one ends the replay, and the bot closes in full."""
-    loop = asyncio.get_running_loop()
-    main = asyncio.current_task()
+    """`run_demo` with Ctrl+C (SIGINT) and SIGTERM handled as `twitch-mood run` handles them
+    (`bot.app.stop_on_signals`): after the bot has started, one ends the replay or the linger and
+    the bot closes in full; before, one cancels the start-up and a second quits at once."""
     stop = asyncio.Event()
-
-    def on_signal() -> None:
-        if progress.bot is None and stop.is_set():
-            print("second signal before the bot had started: quitting now", flush=True)
-            os._exit(130)
-        stop.set()
-        if progress.bot is None and main is not None:
-            main.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
+    stop_on_signals(stop, lambda: progress.started)
     return await run_demo(stop=stop, progress=progress, **options)
 
 
