@@ -4,7 +4,7 @@ Two sources of extra training examples, both labeled by the lexicon, never by ha
 - each lexicon token on its own ("BibleThump" -> negative), so emotes from every era have a
   meaning even when the labeled chat never shows them;
 - unlabeled corpus messages whose lexicon tokens agree clearly on a polarity ("that play KEKW"
-  -> positive). Messages of the labeled set (all splits) are excluded.
+  -> positive). Messages of the labeled set (all splits) are excluded, in any letter case.
 """
 
 from __future__ import annotations
@@ -81,10 +81,10 @@ def corpus_examples(lines: Iterable[str], lexicon: dict[str, float], exclude: It
                     limit: int, seed: int = 0) -> tuple[list[str], list[int]]:
     """Up to `limit` weakly labeled corpus messages, as many negative as positive where the
     corpus allows (positive emotes are far more common)."""
-    excluded = {normalize(t) for t in exclude}
+    excluded = {normalize(t).lower() for t in exclude}  # the tokenizer reads lower case
     by_label: dict[int, list[str]] = {0: [], 2: []}
     for text in dict.fromkeys(normalize(line) for line in lines):
-        if text and text not in excluded:
+        if text and text.lower() not in excluded:
             label = weak_label(text, lexicon)
             if label is not None:
                 by_label[label].append(text)

@@ -106,6 +106,14 @@ def test_teacher_labels_keep_evaluation_messages_out_and_only_confident_ones(tin
     assert pseudo_examples(tiny_model_dir, lines, [], limit=10, min_confidence=1.01) == ([], [])
 
 
+def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
+    # The tokenizer reads lower case, so `W LEAK` is the labeled `w leak` to the model.
+    lines = ["W LEAK", "w leak", "KEKW so good", "Noooooo L"]
+    texts, _ = corpus_examples(lines, {**LEXICON, "W": 0.8, "w": 0.8}, exclude=["w leak", "NOOOOOO L"],
+                               limit=10)
+    assert texts == ["KEKW so good"]
+
+
 def test_class_weights_favour_rare_classes():
     weights = class_weight_vector([1] * 6 + [2] * 3 + [0], "balanced")
     assert weights is not None and weights[0] > weights[2] > weights[1]
