@@ -48,8 +48,8 @@ class SentimentArgs:
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
-    epochs: int = _arg(3, "most epochs; the best dev epoch is kept")
-    patience: int = _arg(1, "stop after this many epochs without a better dev macro-F1")
+    epochs: int = _arg(3, "epochs: at most these, the best dev epoch kept (exactly these with --fit_dev)")
+    patience: int = _arg(1, "stop after this many epochs without a better dev macro-F1 (not with --fit_dev)")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
@@ -72,7 +72,14 @@ class SentimentArgs:
                 "does not hold join the training examples (training/pseudo.py; none: off)"})
     teacher_examples: int = _arg(4000, "most teacher-labeled corpus messages (with --teacher)")
     teacher_confidence: float = _arg(0.9, "least top probability (0-1) of a teacher label that is kept")
+    fit_dev: bool = _arg(True, "after the choice on dev: train on the dev split too, for exactly --epochs "
+                               "epochs (dev then picks no epoch and stops nothing, and the report leaves its "
+                               "figures out); --no_fit_dev to compare recipes on dev")
     seed: int = _arg(0, "random seed (weights, order, sampling)")
+
+    def fit_splits(self) -> tuple[str, ...]:
+        """The labeled splits the model learns from."""
+        return ("train", "dev") if self.fit_dev else ("train",)
 
     def __post_init__(self) -> None:
         # HfArgumentParser hands `--lexicon ''` over as Path('.').

@@ -30,6 +30,15 @@ class LabeledSet:
     def split(self, name: str) -> tuple[list[str], list[int]]:
         return self.texts.get(name, []), self.labels.get(name, [])
 
+    def splits(self, names: tuple[str, ...]) -> tuple[list[str], list[int]]:
+        """The rows of several splits, in the order named."""
+        texts: list[str] = []
+        labels: list[int] = []
+        for name in names:
+            texts += self.texts.get(name, [])
+            labels += self.labels.get(name, [])
+        return texts, labels
+
     def sizes(self) -> dict[str, int]:
         return {name: len(texts) for name, texts in self.texts.items()}
 

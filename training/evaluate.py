@@ -3,12 +3,34 @@ describe exactly what the bot runs (normalisation, truncation, quantisation)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from mood.labels import LABELS
 from training.data import DataError, read_labeled
 from training.metrics import classification_report
+
+
+def fitted_splits(model: str | Path) -> tuple[str, ...]:
+    """The labeled splits a checkpoint learned from, by its training_report.json: `train`, and
+    `dev` too for a model fitted on it after the choice (`--fit_dev`)."""
+    from model.checkpoint import resolve_source
+
+    report = Path(resolve_source(model)[0]) / "training_report.json"
+    if not report.is_file():
+        return ("train",)
+    fit_dev = json.loads(report.read_text(encoding="utf-8")).get("hyperparameters", {}).get("fit_dev", False)
+    return ("train", "dev") if fit_dev else ("train",)
+
+
+def check_unseen(model: str | Path, split: str | None) -> tuple[str, ...]:
+    """The splits `model` learned from; refuses to score it on one of them."""
+    fitted = fitted_splits(model)
+    if split in fitted:
+        raise DataError(f"{model} was trained on the {split} split (training_report.json: "
+                        f"fit_dev), so its figures there say nothing; evaluate it on test")
+    return fitted
 
 
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
@@ -27,6 +49,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         if split not in labeled.texts:
             raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
+        check_unseen(model, split)
     scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, backend=backend,
                          max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]
@@ -49,6 +72,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     labeled = read_labeled(data)
     if split not in labeled.texts:
         raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
+    fitted = check_unseen(model, split)
     emotes = read_lexicon_kinds(lexicon)
     baseline = fitted_baseline(emotes, labeled)
     texts, gold = labeled.split(split)
@@ -56,7 +80,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
                  "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
     subsets = {}
-    for name, rows in evaluation_subsets(labeled, split, emotes).items():
+    for name, rows in evaluation_subsets(labeled, split, emotes, fitted).items():
         subset_gold = [gold[i] for i in rows]
         subsets[name] = {"n": len(rows), **{
             who: classification_report(subset_gold, [labels[i] for i in rows]) if rows else None

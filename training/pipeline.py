@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from mood.errors import UsageError
 from training.args import DistillArgs, MlmArgs, PipelineArgs, SentimentArgs
 from training.data import DataError
 from training.mlm import train_mlm
@@ -43,6 +44,9 @@ def check_distill_stage(args: PipelineArgs, sentiment: SentimentArgs) -> None:
 
     if sentiment.corpus is None:
         raise DataError("the distillation stage needs a corpus (--corpus)")
+    if sentiment.fit_dev:
+        raise UsageError("the distillation stage compares the student with its teacher on dev, which "
+                         "--fit_dev trains the teacher on; add --no_fit_dev")
     base = resolve_base(sentiment.base)
     if Path(base).is_dir():
         check_layers(args.distill_layers, AutoConfig.from_pretrained(base).num_hidden_layers)

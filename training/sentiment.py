@@ -2,8 +2,10 @@
 
 Training rows come from the labeled CSV's train split, optionally joined by lexicon-labeled
 examples (`training/weak.py`). Each epoch is evaluated on the dev split; the best epoch by dev
-macro-F1 is kept and training stops early when dev stops improving. The saved directory loads
-with `from_pretrained` and carries `training_report.json`.
+macro-F1 is kept and training stops early when dev stops improving. After the choice on dev,
+`fit_dev` trains on train and dev together for the chosen number of epochs, and only test is
+left to report. The saved directory loads with `from_pretrained` and carries
+`training_report.json`.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def load_classifier(args: SentimentArgs) -> tuple[Any, Any]:
 
 
 def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[int], dict[str, int]]:
-    texts, labels = (list(x) for x in data.split("train"))
+    texts, labels = data.splits(args.fit_splits())
     added = {"labeled": len(texts)}
     every_labeled = [t for split in data.texts.values() for t in split]  # never a corpus example
     corpus: list[str] | None = None  # read once, by the first source that needs it
@@ -138,7 +140,7 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
         labels += extra_labels
         added["teacher_labeled"] = len(extra_texts)
     if args.lexicon is not None and args.emote_swaps:
-        train_texts, train_labels = data.split("train")
+        train_texts, train_labels = data.splits(args.fit_splits())
         extra_texts, extra_labels = swapped_examples(
             train_texts, train_labels, read_lexicon_kinds(args.lexicon), args.emote_swaps, args.seed)
         texts += extra_texts
@@ -196,12 +198,13 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     entries: list[dict[str, float] | None] = [None] * len(texts)
     if lexicon is not None and args.invented_emotes:
         extra_texts, extra_labels, extra_entries = invented_examples(
-            *data.split("train"), lexicon, args.invented_emotes, emote_words=encoder.emote_words,
+            *data.splits(args.fit_splits()), lexicon, args.invented_emotes, emote_words=encoder.emote_words,
             seed=args.seed)
         texts, labels, entries = texts + extra_texts, labels + extra_labels, entries + extra_entries
         sources["invented_emotes"] = len(extra_texts)
     train_set = EncodedSet(encoder, texts, labels, entries)
-    dev_set = EncodedSet(encoder, *data.split("dev"))
+    # Dev picks the best epoch and stops early, unless the model learns from it too (fit_dev).
+    dev_set = None if args.fit_dev else EncodedSet(encoder, *data.split("dev"))
     weights = class_weight_vector(labels, args.class_weights)
 
     def compute_metrics(prediction: Any) -> dict[str, float]:
@@ -216,12 +219,14 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
 
     steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
     checkpoints = Path(tempfile.mkdtemp(prefix="twitch-mood-sentiment-"))
+    per_epoch = "no" if dev_set is None else "epoch"  # dev evaluated, the best epoch kept
     training_args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=args.epochs,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=128,
         learning_rate=args.learning_rate, warmup_steps=math.ceil(0.1 * steps_per_epoch * args.epochs),
-        eval_strategy="epoch", save_strategy="epoch", save_total_limit=1,
-        load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
+        eval_strategy=per_epoch, save_strategy=per_epoch, save_total_limit=1,
+        load_best_model_at_end=dev_set is not None, metric_for_best_model="macro_f1",
+        greater_is_better=True,
         logging_strategy="epoch", report_to=[], seed=args.seed, fp16=torch.cuda.is_available(),
         disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
     )
@@ -229,7 +234,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         model=model, args=training_args, train_dataset=train_set, eval_dataset=dev_set,
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
         compute_loss_func=compute_loss, optimizers=(optimizer(model, args), None),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience)],
+        callbacks=[] if dev_set is None else [EarlyStoppingCallback(early_stopping_patience=args.patience)],
     )
     trainer.train()
     shutil.rmtree(checkpoints, ignore_errors=True)
@@ -237,7 +242,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     metrics = {}
     for split in ("dev", "test"):
         split_texts, split_labels = data.split(split)
-        if split_texts:
+        if split_texts and split not in args.fit_splits():
             output = trainer.predict(EncodedSet(encoder, split_texts, split_labels))
             predicted = np.asarray(output.predictions).argmax(-1)
             metrics[split] = classification_report(split_labels, list(predicted))
@@ -267,5 +272,6 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         "hardware": machine_info(),
     }
     write_json(args.out / "training_report.json", report)
-    log.info("sentiment: dev macro-F1 %.3f in %.0f s", metrics["dev"]["macro_f1"], report["duration_s"])
+    log.info("sentiment: %s in %.0f s", ", ".join(f"{split} macro-F1 {m['macro_f1']:.3f}"
+                                                  for split, m in metrics.items()), report["duration_s"])
     return report

@@ -69,12 +69,13 @@ def version_rows(ids: Sequence[str]) -> dict[str, list[int]]:
             "version_2": [i for i, row_id in labeled if row_id >= VERSION_1_BELOW]}
 
 
-def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon) -> dict[str, list[int]]:
+def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon,
+                       fitted: tuple[str, ...] = ("train",)) -> dict[str, list[int]]:
     """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only.
-    Training messages are those of the `train` split."""
+    Training messages are those of the `fitted` splits (the dev split too for a model fitted on it)."""
     texts, _ = data.split(split)
     ids = data.ids.get(split, [])
-    train, _ = data.split("train")
+    train, _ = data.splits(fitted)
     return {
         "all": list(range(len(texts))),
         **version_rows(ids),

@@ -79,3 +79,29 @@ def test_a_recipe_refuses_an_mlm_checkpoint_trained_on_other_data(tmp_path):
             check_mlm(recipe, tmp_path / wrong)
     with pytest.raises(UsageError, match=r"no mlm_report\.json"):
         check_mlm("features", tmp_path)
+
+
+def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, monkeypatch):
+    import shutil
+
+    import training.evaluate
+    from training.compare import RECIPES, scores
+
+    assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev"]  # every other one chooses on dev
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    scored = []
+
+    def fake_subsets(model, data, lexicon, *, split, **_):
+        scored.append(split)
+        return {"subsets": {"all": {"n": 3, "model": {"macro_f1": 0.5}, "lexicon": {"macro_f1": 0.4}}}}
+
+    monkeypatch.setattr(training.evaluate, "evaluate_subsets", fake_subsets)
+    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": False}}))
+    assert set(scores(model, tmp_path / "data.csv", tmp_path / "lexicon.csv")) >= {"dev/all", "test/all"}
+    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": True}}))
+    scored.clear()
+    assert set(scores(model, tmp_path / "data.csv", tmp_path / "lexicon.csv")) == {
+        "test/all", "test/all/lexicon", "test/all/n"}
+    assert scored == ["test"]

@@ -49,6 +49,15 @@ def test_subsets_pick_the_right_messages():
     assert subsets["emote_only"] == [2, 3, 5]
 
 
+def test_a_model_fitted_on_dev_too_has_seen_the_emotes_of_dev():
+    data = labeled()
+    data.texts["dev"], data.labels["dev"], data.ids["dev"] = ["BibleThump so sad", "abcHype"], [0, 2], [
+        "l00100", "l03100"]
+    assert evaluation_subsets(data, "test", LEXICON)["unseen_emotes"] == [1, 2, 3, 5, 6]
+    # BibleThump and abcHype are in dev messages now; 😂, KEKW, qrs2Sad and :) still in none
+    assert evaluation_subsets(data, "test", LEXICON, fitted=("train", "dev"))["unseen_emotes"] == [3, 5, 6]
+
+
 def test_lexicon_classifier_averages_known_tokens_with_channel_emote_parts():
     classifier = LexiconClassifier(LEXICON, threshold=0.2)
     assert classifier.value("hello there") is None

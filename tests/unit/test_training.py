@@ -159,7 +159,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
                                            batch_size=16, learning_rate=1e-3, lexicon=None,
                                            lexicon_features=False, emote_swaps=0, emote_tokens=False,
                                            corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
-                                           teacher_confidence=0.0))
+                                           teacher_confidence=0.0, fit_dev=False))
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
     assert saved["data"]["training_examples"] == {"labeled": 40, "teacher_labeled": 30}
@@ -178,6 +178,33 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
     assert result["n"] == 40
     assert result["accuracy"] == pytest.approx(report["metrics"]["test"]["accuracy"], abs=0.03)
     assert {"macro_f1", "per_class", "confusion"} <= set(result)
+
+
+def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(tiny_slice, tmp_path, capsys):
+    corpus, labeled = tiny_slice
+    clf_dir = tmp_path / "clf"
+    report = train_sentiment(SentimentArgs(
+        base=SCRATCH_ROBERTA, data=labeled, out=clf_dir, epochs=2, patience=1, batch_size=16,
+        learning_rate=1e-3, corpus=corpus, lexicon=shared_data_dir() / "emote_lexicon.csv",
+        lexicon_tokens=False, weak_limit=0, emote_tokens=False, emote_swaps=1, invented_emotes=4,
+        fit_dev=True))
+    assert report["data"]["training_examples"]["labeled"] == 80  # 40 train + 40 dev
+    assert report["epochs_run"] == 2 and report["dev_log"] == []  # no dev to stop early on
+    assert set(report["metrics"]) == {"test"}
+    assert json.loads((clf_dir / "training_report.json").read_text())["hyperparameters"]["fit_dev"] is True
+
+    from training.evaluate import evaluate_subsets, fitted_splits
+
+    assert fitted_splits(clf_dir) == ("train", "dev")
+    capsys.readouterr()
+    assert main(["eval", "--data", str(labeled), "--model", str(clf_dir), "--split", "dev",
+                 "--quantize", "off"]) == 2
+    assert "was trained on the dev split" in capsys.readouterr().err
+    lexicon = shared_data_dir() / "emote_lexicon.csv"
+    with pytest.raises(DataError, match="trained on the dev split"):
+        evaluate_subsets(clf_dir, labeled, lexicon, split="dev")
+    test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
+    assert test["subsets"]["all"]["n"] == 40
 
 
 def test_eval_reports_a_missing_data_file(capsys):
