@@ -109,6 +109,12 @@ def collapse_repeats(words: list[str], max_repeat: int = MAX_REPEAT,
     return words
 
 
+def match_key(text: str) -> str:
+    """A message as the model tells messages apart: normalised and in lower case (the tokenizer
+    reads lower case), so training can leave out `W LEAK` when `w leak` is an evaluation message."""
+    return normalize(text).lower()
+
+
 def normalize(text: str, max_chars: int = MAX_CHARS) -> str:
     """Normalise one chat message for the model; never raises on str input."""
     text = strip_invisible(text)

@@ -24,6 +24,11 @@ def default_stream() -> Path:
     return shared_data_dir() / "chat_stream_2025.csv"
 
 
+def fit_splits(fit_dev: bool) -> tuple[str, ...]:
+    """The labeled splits a model learns from: train, and dev too once the recipe is chosen."""
+    return ("train", "dev") if fit_dev else ("train",)
+
+
 def _arg(default: Any, help: str, **metadata: Any) -> Any:
     """A training argument: its one default and its one help text (HfArgumentParser reads both)."""
     return field(default=default, metadata={"help": help, **metadata})
@@ -48,8 +53,8 @@ class SentimentArgs:
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
-    epochs: int = _arg(3, "epochs: at most these, the best dev epoch kept (exactly these with --fit_dev)")
-    patience: int = _arg(1, "stop after this many epochs without a better dev macro-F1 (not with --fit_dev)")
+    epochs: int = _arg(3, "epochs: exactly these (with --no_fit_dev: at most these, the best dev epoch kept)")
+    patience: int = _arg(1, "with --no_fit_dev: stop after this many epochs without a better dev macro-F1")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
@@ -79,7 +84,7 @@ class SentimentArgs:
 
     def fit_splits(self) -> tuple[str, ...]:
         """The labeled splits the model learns from."""
-        return ("train", "dev") if self.fit_dev else ("train",)
+        return fit_splits(self.fit_dev)
 
     def __post_init__(self) -> None:
         # HfArgumentParser hands `--lexicon ''` over as Path('.').

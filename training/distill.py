@@ -28,10 +28,12 @@ from model.encoding import ChatEncoder
 from model.fusion import HEAD_FILE, LexiconFusion
 from model.lexicon import LEXICON_FILE, read_lexicon
 from model.machine import machine_info
+from model.text import match_key
 from mood.errors import UsageError
 from mood.labels import LABELS
 from training.args import DistillArgs
 from training.data import LabeledSet, read_corpus, read_labeled
+from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
 from training.mlm import evaluation_messages, unique_messages
 from training.report import write_json
@@ -69,7 +71,7 @@ def distillation_texts(corpus: Path, labeled: LabeledSet, limit: int | None = No
     of the dev or test split."""
     held = evaluation_messages(labeled)
     messages = unique_messages(read_corpus(corpus, limit) + labeled.split("train")[0])
-    return [t for t in messages if t not in held]
+    return [t for t in messages if match_key(t) not in held]
 
 
 def load_scorer(path: Path) -> Scorer:
@@ -109,6 +111,8 @@ def distill(args: DistillArgs) -> dict[str, Any]:
 
     started = time.monotonic()
     set_seed(args.seed)
+    refuse_learned_dev(args.teacher, None, "and distillation compares the student with it on dev; use a "
+                                           "teacher trained with --no_fit_dev")
     labeled = read_labeled(args.data)
     texts = distillation_texts(args.corpus, labeled, args.limit)
     teacher = load_scorer(args.teacher)

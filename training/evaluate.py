@@ -7,30 +7,36 @@ import json
 from pathlib import Path
 from typing import Any
 
+from model.paths import file_sha256
 from mood.labels import LABELS
+from training.args import fit_splits
 from training.data import DataError, read_labeled
 from training.metrics import classification_report
 
 
-def fitted_splits(model: str | Path) -> tuple[str, ...]:
-    """The labeled splits a checkpoint learned from, by its training_report.json: `train`, and
-    `dev` too for a model fitted on it after the choice (`--fit_dev`)."""
+def learned_dev(model: str | Path, data: str | Path | None = None) -> bool:
+    """Whether a checkpoint learned from the dev split (`--fit_dev`, by its training_report.json),
+    of the labeled file `data` (the same sha256) or, with no `data`, of whichever file it read."""
     from model.checkpoint import resolve_source
 
-    report = Path(resolve_source(model)[0]) / "training_report.json"
-    if not report.is_file():
-        return ("train",)
-    fit_dev = json.loads(report.read_text(encoding="utf-8")).get("hyperparameters", {}).get("fit_dev", False)
-    return ("train", "dev") if fit_dev else ("train",)
+    report_file = Path(resolve_source(model)[0]) / "training_report.json"
+    if not report_file.is_file():
+        return False
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    if not report.get("hyperparameters", {}).get("fit_dev", False):
+        return False
+    return data is None or report.get("data", {}).get("sha256") == file_sha256(data)
 
 
-def check_unseen(model: str | Path, split: str | None) -> tuple[str, ...]:
-    """The splits `model` learned from; refuses to score it on one of them."""
-    fitted = fitted_splits(model)
-    if split in fitted:
-        raise DataError(f"{model} was trained on the {split} split (training_report.json: "
-                        f"fit_dev), so its figures there say nothing; evaluate it on test")
-    return fitted
+def refuse_learned_dev(model: str | Path, data: str | Path | None, consequence: str) -> None:
+    """A one-line error where `model` learned the dev split that would be read as unseen."""
+    if learned_dev(model, data):
+        raise DataError(f"{model} was trained on the dev split (--fit_dev), {consequence}")
+
+
+def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
+    """The splits of the labeled file `data` that `model` learned from."""
+    return fit_splits(learned_dev(model, data))
 
 
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
@@ -49,7 +55,8 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         if split not in labeled.texts:
             raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
-        check_unseen(model, split)
+        if split == "dev":
+            refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
     scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, backend=backend,
                          max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]
@@ -72,7 +79,9 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     labeled = read_labeled(data)
     if split not in labeled.texts:
         raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
-    fitted = check_unseen(model, split)
+    if split == "dev":
+        refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
+    fitted = fitted_splits(model, data)
     emotes = read_lexicon_kinds(lexicon)
     baseline = fitted_baseline(emotes, labeled)
     texts, gold = labeled.split(split)

@@ -29,7 +29,7 @@ import torch
 from model.encoding import ChatEncoder
 from model.machine import machine_info
 from model.paths import file_sha256
-from model.text import normalize
+from model.text import match_key, normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
@@ -88,14 +88,16 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
 
 
 def evaluation_messages(data: LabeledSet) -> set[str]:
-    """The dev and test messages of a labeled set, normalised as the MLM text is."""
-    return {normalize(t) for split in ("dev", "test") for t in data.split(split)[0]}
+    """The dev and test messages of a labeled set, as the model tells messages apart (`match_key`:
+    normalised, lower case)."""
+    return {match_key(t) for split in ("dev", "test") for t in data.split(split)[0]}
 
 
 def without_evaluation_messages(texts: list[str], labeled: Path) -> tuple[list[str], int]:
-    """`texts` without the (normalised) dev and test messages of a labeled CSV; and how many went."""
+    """`texts` without the dev and test messages of a labeled CSV, in any letter case; and how
+    many went."""
     evaluation = evaluation_messages(read_labeled(labeled))
-    kept = [t for t in texts if t not in evaluation]
+    kept = [t for t in texts if match_key(t) not in evaluation]
     return kept, len(texts) - len(kept)
 
 

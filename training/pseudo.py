@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from model.paths import file_sha256
-from model.text import normalize
+from model.text import match_key
 from mood.labels import LABELS
 from training.mlm import unique_messages
 
@@ -30,8 +30,8 @@ def pseudo_examples(teacher: str | Path, lines: Iterable[str], exclude: Iterable
     lower case, so `OK` stays out when `ok` is a dev message."""
     from training.distill import load_scorer
 
-    excluded = {normalize(t).casefold() for t in exclude}
-    pool = [t for t in unique_messages(list(lines)) if t.casefold() not in excluded]
+    excluded = {match_key(t) for t in exclude}
+    pool = [t for t in unique_messages(list(lines)) if match_key(t) not in excluded]
     random.Random(seed).shuffle(pool)
     scorer = load_scorer(Path(teacher))
     texts: list[str] = []

@@ -22,6 +22,7 @@ import numpy as np
 from model.paths import shared_data_dir
 from mood.errors import UsageError
 from training.data import LabeledSet, read_labeled
+from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
 from training.subsets import version_rows
 
@@ -87,6 +88,9 @@ def side_by_side(models: Sequence[Path], data: Path, lexicon: Path | None) -> di
     names = [model.name for model in models]
     if len(set(names)) < len(names):  # the results are keyed by name
         raise UsageError(f"two model directories share a name: {', '.join(names)}")
+    for model in models:
+        refuse_learned_dev(model, data, "and the offsets are chosen on dev; compare models trained with "
+                                        "--no_fit_dev")
     probs = {model.name: probabilities(model, labeled) for model in models}
     result: dict[str, Any] = {"models": {}, "data": data.name}
     for name, p in probs.items():

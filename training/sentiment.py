@@ -36,6 +36,7 @@ from training.args import SentimentArgs
 from training.augment import invented_examples, swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
 from training.data import DataError, read_corpus, read_labeled
+from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
 from training.pseudo import pseudo_examples, teacher_identity
 from training.report import write_json
@@ -133,6 +134,9 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
     if args.teacher is not None and args.teacher_examples:
         if args.corpus is None:
             raise DataError("self-training (--teacher) needs --corpus to label")
+        if not args.fit_dev:
+            refuse_learned_dev(args.teacher, None, "so its labels would carry dev into a run that chooses "
+                                                   "on dev; use a teacher trained with --no_fit_dev")
         extra_texts, extra_labels = pseudo_examples(
             args.teacher, corpus if corpus is not None else read_corpus(args.corpus), every_labeled,
             args.teacher_examples, args.teacher_confidence, args.seed)
@@ -163,7 +167,8 @@ def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
 
 
 def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
-    """Fine-tune, keep the best dev epoch, save model + tokenizer + training_report.json."""
+    """Fine-tune (keeping the best dev epoch, or with `fit_dev` every epoch on train and dev), save
+    model + tokenizer + training_report.json."""
     from transformers import (
         DataCollatorWithPadding,
         EarlyStoppingCallback,
@@ -272,6 +277,6 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         "hardware": machine_info(),
     }
     write_json(args.out / "training_report.json", report)
-    log.info("sentiment: %s in %.0f s", ", ".join(f"{split} macro-F1 {m['macro_f1']:.3f}"
-                                                  for split, m in metrics.items()), report["duration_s"])
+    scored = ", ".join(f"{split} macro-F1 {m['macro_f1']:.3f}" for split, m in metrics.items())
+    log.info("sentiment: %s in %.0f s", scored or "no split left to score", report["duration_s"])
     return report

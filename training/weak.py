@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from model.text import normalize
+from model.text import match_key, normalize
 from training.data import DataError
 
 POLAR_THRESHOLD = 0.4  # |sentiment| at or above this is a polar token
@@ -81,10 +81,10 @@ def corpus_examples(lines: Iterable[str], lexicon: dict[str, float], exclude: It
                     limit: int, seed: int = 0) -> tuple[list[str], list[int]]:
     """Up to `limit` weakly labeled corpus messages, as many negative as positive where the
     corpus allows (positive emotes are far more common)."""
-    excluded = {normalize(t).lower() for t in exclude}  # the tokenizer reads lower case
+    excluded = {match_key(t) for t in exclude}
     by_label: dict[int, list[str]] = {0: [], 2: []}
     for text in dict.fromkeys(normalize(line) for line in lines):
-        if text and text.lower() not in excluded:
+        if text and match_key(text) not in excluded:
             label = weak_label(text, lexicon)
             if label is not None:
                 by_label[label].append(text)

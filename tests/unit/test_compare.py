@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from model.paths import file_sha256
 from mood.errors import UsageError
 from training.compare import check_mlm, main, table
 
@@ -98,10 +99,20 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         return {"subsets": {"all": {"n": 3, "model": {"macro_f1": 0.5}, "lexicon": {"macro_f1": 0.4}}}}
 
     monkeypatch.setattr(training.evaluate, "evaluate_subsets", fake_subsets)
-    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": False}}))
-    assert set(scores(model, tmp_path / "data.csv", tmp_path / "lexicon.csv")) >= {"dev/all", "test/all"}
-    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": True}}))
+    data = tmp_path / "data.csv"
+    data.write_text("id,text,label,split\n")
+    learned = {"data": {"sha256": file_sha256(data)}}
+    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": False}, **learned}))
+    assert set(scores(model, data, tmp_path / "lexicon.csv")) >= {"dev/all", "test/all"}
+    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": True}, **learned}))
     scored.clear()
-    assert set(scores(model, tmp_path / "data.csv", tmp_path / "lexicon.csv")) == {
-        "test/all", "test/all/lexicon", "test/all/n"}
+    assert set(scores(model, data, tmp_path / "lexicon.csv")) == {"test/all", "test/all/lexicon", "test/all/n"}
     assert scored == ["test"]
+
+
+def test_the_lexicon_row_comes_from_a_run_that_chose_on_dev():
+    fitted = {"recipe": "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev", "seed": 0,
+              "test/unseen_emotes": 0.8, "test/unseen_emotes/lexicon": 0.636}
+    chose = run("base", 0, 0.7) | {"test/unseen_emotes": 0.7, "test/unseen_emotes/lexicon": 0.643}
+    lexicon = table([fitted, chose]).splitlines()[-1]
+    assert lexicon.startswith("| lexicon only | - | 0.625 |") and "| 0.643 |" in lexicon and "0.636" not in lexicon

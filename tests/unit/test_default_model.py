@@ -95,14 +95,15 @@ def test_default_model_scores_odd_chat_without_crashing(default_scorer):
 
 def test_the_int8_copy_onnx_runtime_runs_keeps_the_fp32_labels_and_the_probe():
     """Where fp32 would run on CPU the bot runs ONNX Runtime's 8-bit-weight copy (backend auto):
-    it must give the fp32 label to at least 99% of dev messages (issue #14's rule; 99.5% measured)
-    and still pass the probe."""
+    it must give the fp32 label to at least 99% of the messages (issue #14's rule, on dev then;
+    on test now, which the shipped model did not learn from: 99.7% measured) and still pass the
+    probe."""
     fp32 = Scorer.load("default", precision="fp32", backend="torch", workers=1)
     int8 = Scorer.load("default", precision="fp32", backend="auto")
     assert (int8.backend, int8.precision) == ("onnx", "int8")
-    texts, _ = read_labeled(shared_data_dir() / "labeled_2025.csv").split("dev")
+    texts, _ = read_labeled(shared_data_dir() / "labeled_2025.csv").split("test")
     same = sum(a.label == b.label for a, b in zip(int8.predict(texts), fp32.predict(texts), strict=True))
-    assert same / len(texts) >= 0.99, f"{same} of {len(texts)} dev labels equal to fp32"
+    assert same / len(texts) >= 0.99, f"{same} of {len(texts)} test labels equal to fp32"
     rows = probe_rows()
     right = sum(s.label == r["label"] for s, r in zip(int8.predict([r["text"] for r in rows]), rows, strict=True))
     assert right / len(rows) >= 0.85

@@ -14,11 +14,13 @@ from bot.cli import main
 from model.paths import shared_data_dir
 from mood.errors import UsageError
 from mood.labels import LABELS
+from training.augment import swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape
 from training.data import DataError, parse_label, read_labeled, read_stream
 from training.metrics import classification_report
 from training.mlm import MlmArgs, emote_passes, group_texts, held_out_messages, train_mlm, unique_messages
 from training.sentiment import SentimentArgs, class_weight_vector, train_sentiment
+from training.subsets import read_lexicon_kinds
 from training.weak import corpus_examples, label_of, weak_label
 
 LEXICON = {"KEKW": 0.6, "BibleThump": -0.5, "Kappa": 0.2, "L": -0.7, "cracked": 0.7}
@@ -183,28 +185,53 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
 def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(tiny_slice, tmp_path, capsys):
     corpus, labeled = tiny_slice
     clf_dir = tmp_path / "clf"
+    lexicon = shared_data_dir() / "emote_lexicon.csv"
     report = train_sentiment(SentimentArgs(
         base=SCRATCH_ROBERTA, data=labeled, out=clf_dir, epochs=2, patience=1, batch_size=16,
-        learning_rate=1e-3, corpus=corpus, lexicon=shared_data_dir() / "emote_lexicon.csv",
+        learning_rate=1e-3, corpus=corpus, lexicon=lexicon,
         lexicon_tokens=False, weak_limit=0, emote_tokens=False, emote_swaps=1, invented_emotes=4,
         fit_dev=True))
-    assert report["data"]["training_examples"]["labeled"] == 80  # 40 train + 40 dev
-    assert report["epochs_run"] == 2 and report["dev_log"] == []  # no dev to stop early on
+    examples = report["data"]["training_examples"]
+    assert examples["labeled"] == 80  # 40 train + 40 dev
+    data = read_labeled(labeled)
+    swapped, _ = swapped_examples(*data.splits(("train", "dev")), read_lexicon_kinds(lexicon), 1, 0)
+    assert examples["emote_swaps"] == len(swapped) > len(swapped_examples(
+        *data.split("train"), read_lexicon_kinds(lexicon), 1, 0)[0])  # dev's emotes are swapped too
+    # no dev to choose an epoch or stop early on
+    assert report["dev_log"] == [] and report["best_epoch_dev_macro_f1"] is None
     assert set(report["metrics"]) == {"test"}
     assert json.loads((clf_dir / "training_report.json").read_text())["hyperparameters"]["fit_dev"] is True
 
-    from training.evaluate import evaluate_subsets, fitted_splits
+    from training.evaluate import evaluate, evaluate_subsets, fitted_splits
 
-    assert fitted_splits(clf_dir) == ("train", "dev")
+    assert fitted_splits(clf_dir, labeled) == ("train", "dev")
     capsys.readouterr()
     assert main(["eval", "--data", str(labeled), "--model", str(clf_dir), "--split", "dev",
                  "--quantize", "off"]) == 2
-    assert "was trained on the dev split" in capsys.readouterr().err
-    lexicon = shared_data_dir() / "emote_lexicon.csv"
+    assert "was trained on the dev split (--fit_dev), so its figures there say nothing" in capsys.readouterr().err
     with pytest.raises(DataError, match="trained on the dev split"):
         evaluate_subsets(clf_dir, labeled, lexicon, split="dev")
     test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
     assert test["subsets"]["all"]["n"] == 40
+    assert evaluate(clf_dir, labeled, split="train", quantize="off")["n"] == 40  # train stays readable
+    other = tmp_path / "other.csv"  # the dev split of another labeled file is unseen to it
+    other.write_text(labeled.read_text(encoding="utf-8") + "l99999,new message,neutral,dev\n", encoding="utf-8")
+    assert fitted_splits(clf_dir, other) == ("train",)
+    assert evaluate(clf_dir, other, split="dev", quantize="off")["n"] == 41
+
+    # what would read dev as unseen refuses a model that learned it
+    from training.args import DistillArgs
+    from training.distill import distill
+    from training.seeds import side_by_side
+
+    with pytest.raises(DataError, match="its labels would carry dev into a run that chooses on dev"):
+        train_sentiment(SentimentArgs(base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "student",
+                                      corpus=corpus, lexicon=None, lexicon_features=False, emote_tokens=False,
+                                      emote_swaps=0, teacher=clf_dir, fit_dev=False))
+    with pytest.raises(DataError, match="distillation compares the student with it on dev"):
+        distill(DistillArgs(out=tmp_path / "distilled", teacher=clf_dir, layers=[0], corpus=corpus, data=labeled))
+    with pytest.raises(DataError, match="the offsets are chosen on dev"):
+        side_by_side([clf_dir], labeled, None)
 
 
 def test_eval_reports_a_missing_data_file(capsys):
@@ -575,5 +602,6 @@ def test_the_mlm_text_can_leave_the_evaluation_messages_out(tmp_path):
     labeled = tmp_path / "labeled.csv"
     labeled.write_text("text,label,split\nnice one,positive,train\nKEKW   KEKW,positive,dev\n"
                        "this stream is dead,negative,test\n", encoding="utf-8")
-    texts = unique_messages(["nice one", "KEKW KEKW", "this stream is dead", "hello chat"])
-    assert without_evaluation_messages(texts, labeled) == (["nice one", "hello chat"], 2)
+    texts = unique_messages(["nice one", "KEKW KEKW", "this stream is dead", "hello chat", "THIS STREAM IS DEAD"])
+    # the tokenizer reads lower case: the shouted copy is the test message to the model
+    assert without_evaluation_messages(texts, labeled) == (["nice one", "hello chat"], 3)
