@@ -62,6 +62,7 @@ def test_train_all_can_ship_a_distilled_student(tiny_model_dir, chat, tmp_path):
     assert not (out / "distill_report.json").exists()
     assert str(tmp_path) not in (out / "training_report.json").read_text()
     assert "student macro-F1" in summary(report)
+    assert summary({"metrics": {}}) == "no split left to score (the model learned every split the data has)"
 
 
 def test_a_student_names_only_layers_the_teacher_has(tiny_model_dir):
