@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from model.paths import DEFAULT_MODEL_DIR, default_corpus, shared_data_dir
+from model.paths import default_corpus, shared_data_dir
 from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
@@ -96,6 +96,8 @@ class SentimentArgs:
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, Path(value))
+        if self.epochs < 1:
+            raise UsageError(f"--epochs must be 1 or more, not {self.epochs}")
         if not 0.0 <= self.teacher_confidence <= 1.0 or self.teacher_examples < 0:
             raise UsageError(f"--teacher_confidence must be within 0-1 (got {self.teacher_confidence}) and "
                              f"--teacher_examples 0 or more (got {self.teacher_examples})")
@@ -186,8 +188,9 @@ class DistillArgs:
     """Arguments of `python -m training.distill` (a student with fewer of the teacher's layers)."""
 
     out: Path = field(metadata={"help": "output directory of the student"})
-    teacher: Path = field(default_factory=lambda: DEFAULT_MODEL_DIR, metadata={
-        "help": "the teacher checkpoint (default: the shipped model)"})
+    teacher: Path = field(metadata={
+        "help": "the teacher checkpoint, trained with --no_fit_dev: the student is compared with it on dev "
+                "(so not the shipped model, which learned dev)"})
     layers: list[int] = field(default_factory=lambda: [0, 2, 4], metadata={
         "help": "the teacher's encoder layers the student keeps, in order"})
     corpus: Path = field(default_factory=default_corpus, metadata={

@@ -26,7 +26,7 @@ from typing import Any
 
 from model.lexicon import Lexicon
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
-from mood.errors import UsageError
+from mood.errors import UsageError, one_line_errors
 from training.augment import EmoteInventor
 from training.subsets import VERSION_1_BELOW
 
@@ -308,6 +308,7 @@ def table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@one_line_errors("python -m training.compare")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.compare",
                                      description=(__doc__ or "").split("\n")[0])

@@ -29,7 +29,7 @@ from model.fusion import HEAD_FILE, LexiconFusion
 from model.lexicon import LEXICON_FILE, read_lexicon
 from model.machine import machine_info
 from model.text import match_key
-from mood.errors import UsageError
+from mood.errors import UsageError, one_line_errors
 from mood.labels import LABELS
 from training.args import DistillArgs
 from training.data import LabeledSet, read_corpus, read_labeled
@@ -154,6 +154,7 @@ def distill(args: DistillArgs) -> dict[str, Any]:
     return report
 
 
+@one_line_errors("python -m training.distill")
 def main(argv: list[str] | None = None) -> int:
     from transformers import HfArgumentParser
 

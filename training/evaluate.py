@@ -4,6 +4,7 @@ describe exactly what the bot runs (normalisation, truncation, quantisation)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,32 @@ from training.args import fit_splits
 from training.data import DataError, read_labeled
 from training.metrics import classification_report
 
+log = logging.getLogger(__name__)
 
-def learned_dev(model: str | Path, data: str | Path | None = None) -> bool:
-    """Whether a checkpoint learned from the dev split (`--fit_dev`, by its training_report.json),
-    of the labeled file `data` (the same sha256) or, with no `data`, of whichever file it read."""
+
+def training_report(model: str | Path) -> dict[str, Any] | None:
+    """A checkpoint's training_report.json (None where it has none); a one-line error where it
+    cannot be read as one."""
     from model.checkpoint import resolve_source
 
     report_file = Path(resolve_source(model)[0]) / "training_report.json"
     if not report_file.is_file():
-        return False
-    report = json.loads(report_file.read_text(encoding="utf-8"))
-    if not report.get("hyperparameters", {}).get("fit_dev", False):
+        return None
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise DataError(f"{report_file}: not a readable training report ({exc})") from None
+    if not isinstance(report, dict) or not all(isinstance(report.get(key, {}), dict)
+                                               for key in ("hyperparameters", "data")):
+        raise DataError(f"{report_file}: not a training report (hyperparameters and data must be objects)")
+    return report
+
+
+def learned_dev(model: str | Path, data: str | Path | None = None) -> bool:
+    """Whether a checkpoint learned from the dev split (`--fit_dev`, by its training_report.json),
+    of the labeled file `data` (the same sha256) or, with no `data`, of whichever file it read."""
+    report = training_report(model)
+    if report is None or not report.get("hyperparameters", {}).get("fit_dev", False):
         return False
     return data is None or report.get("data", {}).get("sha256") == file_sha256(data)
 
@@ -32,6 +48,17 @@ def refuse_learned_dev(model: str | Path, data: str | Path | None, consequence: 
     """A one-line error where `model` learned the dev split that would be read as unseen."""
     if learned_dev(model, data):
         raise DataError(f"{model} was trained on the dev split (--fit_dev), {consequence}")
+
+
+def check_dev_split(model: str | Path, data: str | Path) -> None:
+    """Before scoring `model` on the dev split of `data`: refused where it learned that very split;
+    a warning where it learned the dev split of another file, since a copy or a part of that file
+    (another sha256) holds messages it learned."""
+    refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
+    if learned_dev(model):
+        learned = (training_report(model) or {}).get("data", {}).get("path", "another labeled file")
+        log.warning("%s learned the dev split of %s (--fit_dev): where these dev rows come from it, "
+                    "the figures say nothing", model, learned)
 
 
 def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
@@ -56,7 +83,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
             raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
         texts, gold = labeled.split(split)
         if split == "dev":
-            refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
+            check_dev_split(model, data)
     scorer = Scorer.load(model, device=device, quantize=quantize, precision=precision, backend=backend,
                          max_length=max_length)
     predicted = [LABELS.index(score.label) for score in scorer.predict(texts)]
@@ -80,7 +107,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     if split not in labeled.texts:
         raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
     if split == "dev":
-        refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
+        check_dev_split(model, data)
     fitted = fitted_splits(model, data)
     emotes = read_lexicon_kinds(lexicon)
     baseline = fitted_baseline(emotes, labeled)

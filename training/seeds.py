@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from model.paths import shared_data_dir
-from mood.errors import UsageError
+from mood.errors import UsageError, one_line_errors
 from training.data import LabeledSet, read_labeled
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
@@ -146,6 +146,7 @@ def format_side_by_side(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@one_line_errors("python -m training.seeds")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.seeds",
                                      description=(__doc__ or "").split("\n\n")[0])

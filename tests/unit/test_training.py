@@ -116,6 +116,11 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
     assert texts == ["KEKW so good"]
 
 
+def test_epochs_must_be_one_or_more():
+    with pytest.raises(UsageError, match="--epochs must be 1 or more, not 0"):
+        SentimentArgs(out=Path("x"), epochs=0)
+
+
 def test_class_weights_favour_rare_classes():
     weights = class_weight_vector([1] * 6 + [2] * 3 + [0], "balanced")
     assert weights is not None and weights[0] > weights[2] > weights[1]
@@ -182,7 +187,8 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
     assert {"macro_f1", "per_class", "confusion"} <= set(result)
 
 
-def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(tiny_slice, tmp_path, capsys):
+def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(tiny_slice, tmp_path, capsys,
+                                                                                caplog):
     corpus, labeled = tiny_slice
     clf_dir = tmp_path / "clf"
     lexicon = shared_data_dir() / "emote_lexicon.csv"
@@ -217,7 +223,9 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     other = tmp_path / "other.csv"  # the dev split of another labeled file is unseen to it
     other.write_text(labeled.read_text(encoding="utf-8") + "l99999,new message,neutral,dev\n", encoding="utf-8")
     assert fitted_splits(clf_dir, other) == ("train",)
-    assert evaluate(clf_dir, other, split="dev", quantize="off")["n"] == 41
+    with caplog.at_level("WARNING", logger="training.evaluate"):
+        assert evaluate(clf_dir, other, split="dev", quantize="off")["n"] == 41
+    assert "learned the dev split of labeled.csv (--fit_dev): where these dev rows come from it" in caplog.text
 
     # what would read dev as unseen refuses a model that learned it
     from training.args import DistillArgs
@@ -232,6 +240,19 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
         distill(DistillArgs(out=tmp_path / "distilled", teacher=clf_dir, layers=[0], corpus=corpus, data=labeled))
     with pytest.raises(DataError, match="the offsets are chosen on dev"):
         side_by_side([clf_dir], labeled, None)
+    from training.seeds import main as seeds_main
+
+    capsys.readouterr()
+    assert seeds_main([str(clf_dir), "--data", str(labeled), "--lexicon", ""]) == 2  # one line, no traceback
+    assert capsys.readouterr().err.startswith("python -m training.seeds: error: ")
+
+    # a training report that cannot be read is one line naming it
+    (clf_dir / "training_report.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(DataError, match=r"training_report\.json: not a readable training report"):
+        evaluate_subsets(clf_dir, labeled, lexicon, split="test")
+    (clf_dir / "training_report.json").write_text('{"hyperparameters": null}', encoding="utf-8")
+    assert main(["eval", "--data", str(labeled), "--model", str(clf_dir), "--split", "dev"]) == 2
+    assert "not a training report" in capsys.readouterr().err
 
 
 def test_eval_reports_a_missing_data_file(capsys):
