@@ -113,8 +113,9 @@ def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
     from training.evaluate import evaluate_subsets, fitted_splits
 
     result: dict[str, Any] = {}
+    fitted = fitted_splits(model, data)
     for split in ("dev", "test"):
-        if split in fitted_splits(model, data):
+        if split in fitted:
             continue
         report = evaluate_subsets(model, data, lexicon, split=split, quantize="off", precision="fp32")
         for name, entry in report["subsets"].items():

@@ -35,13 +35,20 @@ def training_report(model: str | Path) -> dict[str, Any] | None:
     return report
 
 
-def learned_dev(model: str | Path, data: str | Path | None = None) -> bool:
-    """Whether a checkpoint learned from the dev split (`--fit_dev`, by its training_report.json),
-    of the labeled file `data` (the same sha256) or, with no `data`, of whichever file it read."""
+def dev_learned_from(model: str | Path) -> dict[str, Any] | None:
+    """The labeled file (its report entry: path, sha256) whose dev split a checkpoint learned from
+    (`--fit_dev`), or None."""
     report = training_report(model)
     if report is None or not report.get("hyperparameters", {}).get("fit_dev", False):
-        return False
-    return data is None or report.get("data", {}).get("sha256") == file_sha256(data)
+        return None
+    return report.get("data", {})
+
+
+def learned_dev(model: str | Path, data: str | Path | None = None) -> bool:
+    """Whether a checkpoint learned from the dev split of the labeled file `data` (the same
+    sha256) or, with no `data`, of whichever file it read."""
+    learned = dev_learned_from(model)
+    return learned is not None and (data is None or learned.get("sha256") == file_sha256(data))
 
 
 def refuse_learned_dev(model: str | Path, data: str | Path | None, consequence: str) -> None:
@@ -54,11 +61,14 @@ def check_dev_split(model: str | Path, data: str | Path) -> None:
     """Before scoring `model` on the dev split of `data`: refused where it learned that very split;
     a warning where it learned the dev split of another file, since a copy or a part of that file
     (another sha256) holds messages it learned."""
-    refuse_learned_dev(model, data, "so its figures there say nothing; evaluate it on test")
-    if learned_dev(model):
-        learned = (training_report(model) or {}).get("data", {}).get("path", "another labeled file")
-        log.warning("%s learned the dev split of %s (--fit_dev): where these dev rows come from it, "
-                    "the figures say nothing", model, learned)
+    learned = dev_learned_from(model)
+    if learned is None:
+        return
+    if learned.get("sha256") == file_sha256(data):
+        raise DataError(f"{model} was trained on the dev split (--fit_dev), so its figures there say "
+                        f"nothing; evaluate it on test")
+    log.warning("%s learned the dev split of %s (--fit_dev): where these dev rows come from it, the "
+                "figures say nothing", model, learned.get("path", "another labeled file"))
 
 
 def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
