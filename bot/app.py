@@ -13,6 +13,7 @@ from bot.auth import authenticated_client
 from bot.chatbot import MoodBot
 from bot.config import Config, ConfigError
 from bot.connection import Watchdog
+from bot.emotes import EmoteReloader
 from bot.sender import SendLimits
 from bot.store import Store
 from model.service import Predictor, ScoringService
@@ -29,6 +30,7 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
     if not config.channels:
         raise ConfigError(f"{config.source}: channels: is empty; list the channels the bot should join")
     loop = asyncio.get_running_loop()
+    reloader: EmoteReloader | None = None  # only where a streamer's emote CSV is read
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(
             Store(config.storage.path, keep_messages=config.storage.keep_messages))
@@ -41,12 +43,15 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
 
             def load() -> Scorer:
                 loaded = Scorer.from_settings(config.model)
-                loaded.use_emotes(channels=own_emotes)
+                loaded.use_emotes(config.model.emotes or None, channels=own_emotes)
                 return loaded
 
             model = await loop.run_in_executor(None, load)
             scorer: Predictor = model
             by_channel = bool(model.channel_lexicons)
+            if model.reads_lexicon and (config.model.emotes or own_emotes):
+                reloader = EmoteReloader(model, config.model.emotes, own_emotes,
+                                         interval_s=config.model.emotes_check_s)
         else:
             scorer, by_channel = predictor, False
         settings = config.model
@@ -58,6 +63,8 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
         # Before start(): a signal during the first connect must still stop the chat it opened.
         stack.push_async_callback(bot.close)
         await bot.start()
+        if reloader is not None:
+            bot.start_loop("emote reloader", reloader.run)
         if config.web.enabled:
             from web.metrics import BotMetrics
             from web.server import WebServer

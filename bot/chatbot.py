@@ -23,7 +23,7 @@ from bot.connection import ChatConnection, Watchdog
 from bot.sender import ChatSender, SendLimits
 from bot.stats import BotStats, ChannelStats, RecentMessage
 from bot.store import Store
-from bot.supervisor import Supervisor
+from bot.supervisor import LoopBody, Supervisor
 from bot.writer import WRITE_ERRORS, StatsWriter
 from commands import COMMANDS, Chatter, Command, CommandSettings, Dispatcher, ReplyKind
 from model.service import Overloaded, ScoringService, ServiceClosed
@@ -133,6 +133,11 @@ class MoodBot:
         self._loops.start("swing watcher", self._watch_swings)
         self._loops.start("connection watchdog", self.connection.watch)
         self._loops.start(SENDER_LOOP, self.sender.run)
+
+    def start_loop(self, name: str, body: LoopBody) -> None:
+        """Run a background loop beside the bot's own, under the same supervisor (restarted after
+        a crash, stopped first at close)."""
+        self._loops.start(name, body)
 
     async def close(self) -> None:
         """Shut down in order: timers, the last replies, intake, scoring, the last statistics.

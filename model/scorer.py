@@ -93,6 +93,7 @@ class Scorer:
         # Pad each forward pass to a shape bucket (model/buckets.py); Scorer.load turns it on for CPU.
         self.bucketed = bucketed
         self.encoder = ChatEncoder(tokenizer, max_length, lexicon)
+        self.checkpoint_lexicon = lexicon  # what it was trained with; streamers' emotes go over it
         self.channel_lexicons: dict[str, Lexicon] = {}
         self._indices = label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -115,17 +116,20 @@ class Scorer:
     def use_emotes(self, emotes: str | Path | None = None,
                    channels: Mapping[str, str | Path] | None = None) -> None:
         """Merge a streamer's emote CSV (`token,sentiment`) over the checkpoint's lexicon, for
-        every channel (`emotes`) or per channel (`channels`, over the global result)."""
+        every channel (`emotes`) or per channel (`channels`, over the global result). Each call
+        replaces the last one's CSVs, so calling it again reads edited files; every file is read
+        before any is used, so a bad one (LexiconError) leaves the emotes in force unchanged."""
         if not self.reads_lexicon:
             if emotes or channels:
                 log.warning("model.emotes is ignored: model %s reads no lexicon features", self.name)
             return
-        base = self.encoder.lexicon
+        base = self.checkpoint_lexicon
         assert base is not None
         if emotes:
-            base = self.encoder.lexicon = base.merged(read_lexicon(emotes, one_word=True))
-        self.channel_lexicons = {channel.lower(): base.merged(read_lexicon(path, one_word=True))
-                                 for channel, path in (channels or {}).items()}
+            base = base.merged(read_lexicon(emotes, one_word=True))
+        own = {channel.lower(): base.merged(read_lexicon(path, one_word=True))
+               for channel, path in (channels or {}).items()}
+        self.encoder.lexicon, self.channel_lexicons = base, own
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",

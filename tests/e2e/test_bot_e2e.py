@@ -175,6 +175,32 @@ async def test_real_checkpoint_through_the_real_service(server, tmp_path, tiny_m
         await reply_containing(server, "Chat mood")
 
 
+async def test_an_edited_emote_csv_counts_in_the_running_bot_with_no_restart(server, tmp_path):
+    """The shipped model reads an invented emote as neutral; the streamer adds one line to the
+    file config.yaml names, and the same bot, still running, reads it as positive."""
+    from dataclasses import replace
+
+    emotes = tmp_path / "emotes.csv"
+    emotes.write_text("token,sentiment\n", encoding="utf-8")
+    config = bot_config(server, tmp_path)
+    model = replace(config.model, emotes=str(emotes), emotes_check_s=0.5, backend="torch", precision="fp32")
+    async with running_bot(replace(config, model=model), watchdog=FAST_WATCHDOG) as bot:
+        await until(lambda: server.joined(CHANNEL))
+
+        async def label_of_a_new_message() -> str:
+            scored = bot.stats.scored
+            await say(server, "viewer", "wub7FLIB wub7FLIB")
+            await until(lambda: bot.stats.scored == scored + 1, timeout=30, what="the message scored")
+            return bot.recent[CHANNEL][-1].label
+
+        assert await label_of_a_new_message() == "neutral"
+        emotes.write_text("token,sentiment\nwub7FLIB,0.9\n", encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while (label := await label_of_a_new_message()) != "positive" and time.monotonic() < deadline:
+            await _settle(0.5)
+        assert label == "positive"
+
+
 async def _settle(seconds: float) -> None:
     import asyncio
 

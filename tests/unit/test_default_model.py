@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from model.lexicon import channel_emote_part, read_lexicon
+from model.lexicon import LexiconError, channel_emote_part, read_lexicon
 from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
 from model.scorer import Scorer
 from tests.helpers import ODD_TEXTS, SLANG_PROBE
@@ -75,6 +75,27 @@ def test_a_streamers_emote_csv_changes_the_reading_without_retraining(default_sc
     scorer.use_emotes(channels={"one": emotes})
     labels = [s.label for s in scorer.predict(["wub7FLIB wub7FLIB"] * 3, ["one", "two", None])]
     assert labels == ["positive", "neutral", "neutral"]
+
+
+def test_reading_the_emote_csv_again_replaces_the_last_read_and_a_bad_file_changes_nothing(tmp_path):
+    """What the running bot does when a streamer edits the file (bot/emotes.py): each read starts
+    from the checkpoint's own lexicon, and a file with a bad line leaves the emotes in force."""
+    scorer = Scorer.load("default")
+    emotes, own = tmp_path / "emotes.csv", tmp_path / "own.csv"
+    texts, channels = ["wub7FLIB wub7FLIB", "wub7FLIB wub7FLIB", "zorpBLEP"], [None, "one", "one"]
+    emotes.write_text("token,sentiment\nwub7FLIB,0.9\n", encoding="utf-8")
+    own.write_text("token,sentiment\nzorpBLEP,-0.9\n", encoding="utf-8")
+    scorer.use_emotes(emotes, channels={"one": own})
+    assert [s.label for s in scorer.predict(texts, channels)] == ["positive", "positive", "negative"]
+    emotes.write_text("token,sentiment\nwub7FLIB,-0.9\n", encoding="utf-8")
+    scorer.use_emotes(emotes, channels={"one": own})
+    assert [s.label for s in scorer.predict(texts, channels)] == ["negative", "negative", "negative"]
+    own.write_text("token,sentiment\nzorpBLEP,lots\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"own\.csv:2: sentiment 'lots' is not a number"):
+        scorer.use_emotes(emotes, channels={"one": own})
+    assert [s.label for s in scorer.predict(texts, channels)] == ["negative", "negative", "negative"]
+    scorer.use_emotes(None)  # the rows are gone, not kept from the reads before
+    assert {s.label for s in scorer.predict(texts, channels)} == {"neutral"}
 
 
 def test_the_shipped_model_reads_streamer_emotes_it_never_saw_both_ways():
