@@ -15,6 +15,7 @@ from model.paths import default_corpus, shared_data_dir
 from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
+PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
 EMOTE_WEIGHT = 3
@@ -54,7 +55,7 @@ class SentimentArgs:
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
     epochs: int = _arg(3, "epochs: exactly these (with --no_fit_dev: at most these, the best dev epoch kept)")
-    patience: int = _arg(1, "with --no_fit_dev: stop after this many epochs without a better dev macro-F1")
+    patience: int = _arg(PATIENCE, "with --no_fit_dev: stop after this many epochs without a better dev macro-F1")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
@@ -98,6 +99,9 @@ class SentimentArgs:
                 setattr(self, name, Path(value))
         if self.epochs < 1:
             raise UsageError(f"--epochs must be 1 or more, not {self.epochs}")
+        if self.fit_dev and self.patience != PATIENCE:
+            raise UsageError(f"--patience {self.patience} stops on dev, and with --fit_dev (the default) dev "
+                             "is training data and every epoch runs; add --no_fit_dev to stop early")
         if not 0.0 <= self.teacher_confidence <= 1.0 or self.teacher_examples < 0:
             raise UsageError(f"--teacher_confidence must be within 0-1 (got {self.teacher_confidence}) and "
                              f"--teacher_examples 0 or more (got {self.teacher_examples})")

@@ -121,6 +121,12 @@ def test_epochs_must_be_one_or_more():
         SentimentArgs(out=Path("x"), epochs=0)
 
 
+def test_patience_without_a_dev_split_to_stop_on_is_refused():
+    with pytest.raises(UsageError, match="--patience 3 stops on dev, and with --fit_dev .* add --no_fit_dev"):
+        SentimentArgs(out=Path("x"), patience=3)
+    assert SentimentArgs(out=Path("x"), patience=3, fit_dev=False).patience == 3
+
+
 def test_class_weights_favour_rare_classes():
     weights = class_weight_vector([1] * 6 + [2] * 3 + [0], "balanced")
     assert weights is not None and weights[0] > weights[2] > weights[1]
