@@ -78,3 +78,30 @@ def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir):
     assert 1 <= int(match[1]) < 30, last  # the replay's time until the signal, not the whole run's
     assert int(match[2]) > 0 and match[2] == match[3], last  # what was scored is stored
     assert "Traceback" not in output and "summary:" not in output
+
+
+def test_ctrl_c_pressed_again_and_again_during_shutdown_still_ends_cleanly(tmp_path, tiny_model_dir):
+    """An impatient streamer: Ctrl+C, then Ctrl+C every 20 ms until the bot has exited. Each press
+    after the first finds the shutdown under way: it neither cuts it short nor ends in a traceback."""
+    with LocalTwitchServer() as server:
+        TokenFile(tmp_path / "token.json").save(Tokens(server.access_token, server.refresh_token))
+        (tmp_path / "config.yaml").write_text(
+            f"twitch:\n  client_id: {server.client_id}\n  token_file: token.json\n"
+            f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
+            f"channels: [somechan]\nmodel:\n  path: {tiny_model_dir}\nstorage:\n  path: mood.sqlite3\n",
+            encoding="utf-8")
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
+            server.say("somechan", "viewer", "good stream")
+            time.sleep(0.5)
+            while process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                time.sleep(0.02)
+            output = process.stdout.read() if process.stdout else ""
+        finally:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "1 scored, 1 written, 0 dropped" in output and "Traceback" not in output, output

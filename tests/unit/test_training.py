@@ -122,7 +122,7 @@ def test_epochs_must_be_one_or_more():
 
 
 def test_patience_without_a_dev_split_to_stop_on_is_refused():
-    with pytest.raises(UsageError, match="--patience 3 stops on dev, and with --fit_dev .* add --no_fit_dev"):
+    with pytest.raises(UsageError, match=r"--patience 3 stops on dev, and with --fit_dev .* add --no_fit_dev"):
         SentimentArgs(out=Path("x"), patience=3)
     assert SentimentArgs(out=Path("x"), patience=3, fit_dev=False).patience == 3
 
