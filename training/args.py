@@ -55,7 +55,8 @@ class SentimentArgs:
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
     epochs: int = _arg(3, "epochs: exactly these (with --no_fit_dev: at most these, the best dev epoch kept)")
-    patience: int = _arg(PATIENCE, "with --no_fit_dev: stop after this many epochs without a better dev macro-F1")
+    patience: int = _arg(PATIENCE, "with --no_fit_dev: stop after this many epochs without a better dev "
+                                   "macro-F1")
     batch_size: int = _arg(32, "training batch size")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
