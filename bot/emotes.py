@@ -8,8 +8,8 @@ and line; the emotes read before stay in force until the file is fixed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -18,8 +18,9 @@ from model.lexicon import LexiconError
 
 log = logging.getLogger("twitch_mood.emotes")
 
-# A file as last seen: (modification time in ns, size), or None where it could not be seen.
-Stamp = tuple[int, int] | None
+# A file as last seen: the sha256 of its bytes, or None where it could not be read. The bytes, not
+# the modification time: an edit within a file system's time step (a whole second on some) counts.
+Stamp = str | None
 
 
 class EmoteReader(Protocol):
@@ -29,10 +30,9 @@ class EmoteReader(Protocol):
 
 def stamp(path: str) -> Stamp:
     try:
-        info = os.stat(path)
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
-    return info.st_mtime_ns, info.st_size
 
 
 class EmoteReloader:

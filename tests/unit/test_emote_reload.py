@@ -26,8 +26,9 @@ class ReadingScorer:
         self.emotes, self.own = base, own
 
 
-def write(path: Path, text: str, tick: int) -> None:
-    """Write and give the file a modification time of its own (some file systems keep whole seconds)."""
+def write(path: Path, text: str, tick: int = 1) -> None:
+    """Write, keeping the modification time at `tick` s: an edit within a file system's time step
+    (a whole second on some) must count all the same."""
     path.write_text(text, encoding="utf-8")
     os.utime(path, ns=(tick * 10**9, tick * 10**9))
 
@@ -57,9 +58,11 @@ async def test_an_edit_is_read_once_a_bad_one_warns_and_keeps_the_last_good_read
     assert record.levelno == logging.WARNING and "\n" not in record.getMessage()
     assert record.getMessage().startswith(f"{own}:2: sentiment 'lots' is not a number")
 
-    write(own, "token,sentiment\nzorpHi,-0.5\n", 4)  # fixed
+    write(own, "token,sentiment\nzorpHi,0.25\n", 3)  # fixed: the same size and time as the bad edit
     assert await reloader.check()
-    assert scorer.own["one"].sentiment("zorpHi") == -0.5 and reloader.reloads == 2
+    assert scorer.own["one"].sentiment("zorpHi") == 0.25 and reloader.reloads == 2
+    os.utime(own)  # touched, not changed: nothing to read
+    assert not await reloader.check()
 
 
 async def test_a_file_gone_mid_save_keeps_the_emotes_and_is_read_when_it_is_back(tmp_path, caplog):
