@@ -42,16 +42,19 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
             own_emotes = {c.name: c.emotes for c in config.channels if c.emotes}
 
             def load() -> Scorer:
+                nonlocal reloader
                 loaded = Scorer.from_settings(config.model)
-                loaded.use_emotes(config.model.emotes or None, channels=own_emotes)
+                if loaded.reads_lexicon and (config.model.emotes or own_emotes):
+                    reloader = EmoteReloader(loaded, config.model.emotes, own_emotes,
+                                             interval_s=config.model.emotes_check_s)
+                    reloader.load()
+                else:
+                    loaded.use_emotes(channels=own_emotes)  # a model that reads no lexicon says so
                 return loaded
 
             model = await loop.run_in_executor(None, load)
             scorer: Predictor = model
             by_channel = bool(model.channel_lexicons)
-            if model.reads_lexicon and (config.model.emotes or own_emotes):
-                reloader = EmoteReloader(model, config.model.emotes, own_emotes,
-                                         interval_s=config.model.emotes_check_s)
         else:
             scorer, by_channel = predictor, False
         settings = config.model

@@ -1,8 +1,9 @@
 """Streamers' emote CSVs read again while the bot runs: an edited `model.emotes` or channel
 `emotes:` file counts within `model.emotes_check_s` seconds, with no restart.
 
-A file that cannot be read (half saved, a bad line, gone) is one WARNING line naming the file
-and line; the emotes read before stay in force until the file is fixed.
+Each file keeps its last good read. One that cannot be read (half saved, a bad line, gone) is one
+WARNING line naming the file and line, and its last good read stays in force until it is fixed;
+edits to the other files count meanwhile.
 """
 
 from __future__ import annotations
@@ -11,44 +12,39 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Protocol
 
-from model.lexicon import LexiconError
+from model.lexicon import Lexicon, LexiconError, lexicon_bytes, parse_lexicon
 
 log = logging.getLogger("twitch_mood.emotes")
 
-# A file as last seen: the sha256 of its bytes, or None where it could not be read. The bytes, not
-# the modification time: an edit within a file system's time step (a whole second on some) counts.
-Stamp = str | None
-
 
 class EmoteReader(Protocol):
-    def use_emotes(self, emotes: str | Path | None = None,
-                   channels: Mapping[str, str | Path] | None = None) -> None: ...
-
-
-def stamp(path: str) -> Stamp:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
+    def apply_emotes(self, emotes: Lexicon | None, channels: Mapping[str, Lexicon]) -> None: ...
 
 
 class EmoteReloader:
-    """`await run()` under the bot's supervisor: every `interval_s`, if any of the files changed
-    since the last read, `scorer.use_emotes(emotes, channels)` reads them all again."""
+    """`load()` reads every file at start (a bad one is an error there); then `await run()`,
+    under the bot's supervisor, reads a file again whenever its bytes change and hands the
+    scorer the last good read of each (`apply_emotes`)."""
 
     def __init__(self, scorer: EmoteReader, emotes: str, channels: Mapping[str, str], *,
                  interval_s: float) -> None:
         self.scorer, self.emotes, self.channels = scorer, emotes, dict(channels)
         self.interval_s = interval_s
         self.files = sorted({emotes, *channels.values()} - {""})
-        self.seen = self.stamps()  # what the scorer read at load
+        self.good: dict[str, Lexicon] = {}  # each file's last good read
+        # The sha256 of each file's bytes as last seen (None: unreadable). The bytes, not the
+        # modification time: an edit within a file system's time step (a second on some) counts.
+        self.seen: dict[str, str | None] = {}
         self.reloads = 0
 
-    def stamps(self) -> dict[str, Stamp]:
-        return {path: stamp(path) for path in self.files}
+    def load(self) -> None:
+        for path in self.files:
+            data = lexicon_bytes(path)
+            self.good[path] = parse_lexicon(data, path, one_word=True)
+            self.seen[path] = hashlib.sha256(data).hexdigest()
+        self._apply()
 
     async def run(self) -> None:
         """Check every `interval_s` until cancelled."""
@@ -57,17 +53,36 @@ class EmoteReloader:
             await self.check()
 
     async def check(self) -> bool:
-        """Read the files again if one changed; True when the new emotes are in force."""
-        now = await asyncio.to_thread(self.stamps)
-        if now == self.seen:
+        """Read the changed files; True when a new read is in force."""
+        return await asyncio.to_thread(self._check)
+
+    def _check(self) -> bool:
+        changed = []
+        for path in self.files:
+            try:
+                data: bytes | None = lexicon_bytes(path)
+                error = None
+            except LexiconError as exc:
+                data, error = None, exc
+            digest = None if data is None else hashlib.sha256(data).hexdigest()
+            if digest == self.seen[path]:
+                continue  # unchanged, or still as bad as when it was reported
+            self.seen[path] = digest
+            try:
+                if data is None:
+                    raise error or LexiconError(f"lexicon {path}: cannot read it")
+                self.good[path] = parse_lexicon(data, path, one_word=True)  # the bytes hashed
+            except LexiconError as exc:
+                log.warning("%s; its last good read stays in force until it is fixed", exc)
+                continue
+            changed.append(path)
+        if not changed:
             return False
-        changed = [path for path in self.files if now[path] != self.seen[path]]
-        self.seen = now  # a bad file is reported once, and read again when it changes
-        try:
-            await asyncio.to_thread(self.scorer.use_emotes, self.emotes or None, self.channels)
-        except LexiconError as exc:
-            log.warning("%s; the emotes read before stay in force until the file is fixed", exc)
-            return False
+        self._apply()
         self.reloads += 1
         log.info("emotes read again from %s", ", ".join(changed))
         return True
+
+    def _apply(self) -> None:
+        self.scorer.apply_emotes(self.good.get(self.emotes),
+                                 {channel: self.good[path] for channel, path in self.channels.items()})

@@ -147,43 +147,65 @@ def _row(entry: tuple[str, float]) -> str:
     return f"sentiment {value:g}" if kind == CUSTOM else f"kind {kind}, sentiment {value:g}"
 
 
+def lexicon_bytes(path: str | Path) -> bytes:
+    """A lexicon file's bytes; a one-line LexiconError where it cannot be read. Only a regular
+    file is opened: a FIFO or device in its place would block the reader."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_file():
+            raise LexiconError(f"lexicon {path}: not a file")
+        return path.read_bytes()
+    except OSError as exc:
+        raise LexiconError(f"lexicon {path}: cannot read it ({exc.strerror or exc})") from None
+
+
 def read_lexicon(path: str | Path, *, one_word: bool = False) -> Lexicon:
     """A lexicon CSV with the columns `token` and `sentiment` (in [-1, 1]) and optionally `kind`
     (`emote_lexicon.csv`, a checkpoint's lexicon.csv, or a streamer's own emotes). `one_word`
     refuses rows that can never match a chat token and a token listed twice with two sentiments
     (a streamer's file); the shipped lexicon has a few slang phrases ("lets go"), kept for weak
     labels."""
-    path = Path(path)
+    return parse_lexicon(lexicon_bytes(path), path, one_word=one_word)
+
+
+def parse_lexicon(data: bytes, path: str | Path, *, one_word: bool = False) -> Lexicon:
+    """`read_lexicon` on bytes already read from `path` (named in errors)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV may start with a BOM
+        text = data.decode("utf-8-sig")  # a spreadsheet's CSV may start with a BOM
     except UnicodeDecodeError:
         raise LexiconError(f"lexicon {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise LexiconError(f"lexicon {path}: cannot read it ({exc.strerror or exc})") from None
     entries: dict[str, tuple[str, float]] = {}
     first_line: dict[str, int] = {}
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not {"token", "sentiment"} <= set(reader.fieldnames or []):
-        raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
-                           "(and optionally kind)")
-    for row in reader:
-        line_no = reader.line_num
-        token = (row.get("token") or "").strip()
-        if not token:
-            raise LexiconError(f"{path}:{line_no}: empty token")
-        if one_word and len(token.split()) != 1:
-            raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
-        try:
-            value = float(row.get("sentiment") or "")
-        except ValueError:
-            raise LexiconError(f"{path}:{line_no}: sentiment {row.get('sentiment')!r} "
-                               "is not a number in [-1, 1]") from None
-        if not -1.0 <= value <= 1.0:
-            raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
-        entry = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
-        if one_word and token in entries and entries[token] != entry:
-            raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line {first_line[token]}, "
-                               f"as {_row(entries[token])} there and {_row(entry)} here; keep one row")
-        first_line.setdefault(token, line_no)
-        entries[token] = entry
+    try:
+        header = reader.fieldnames or []
+        if not {"token", "sentiment"} <= set(header):
+            raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
+                               f"(and optionally kind); its first line is {','.join(header)!r}")
+        for row in reader:
+            line_no = reader.line_num
+            if None in row:  # more fields than the header names
+                fields = len(header) + len(row[None])
+                raise LexiconError(f"{path}:{line_no}: {fields} fields where the header has {len(header)}; "
+                                   "a decimal comma? write 0.5, not 0,5")
+            token = (row.get("token") or "").strip()
+            if not token:
+                raise LexiconError(f"{path}:{line_no}: empty token")
+            if one_word and len(token.split()) != 1:
+                raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
+            try:
+                value = float(row.get("sentiment") or "")
+            except ValueError:
+                raise LexiconError(f"{path}:{line_no}: sentiment {row.get('sentiment') or ''!r} "
+                                   "is not a number in [-1, 1]") from None
+            if not -1.0 <= value <= 1.0:
+                raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
+            entry = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
+            if one_word and token in entries and entries[token] != entry:
+                raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line {first_line[token]}, "
+                                   f"as {_row(entries[token])} there and {_row(entry)} here; keep one row")
+            first_line.setdefault(token, line_no)
+            entries[token] = entry
+    except csv.Error as exc:  # a stray quote can swallow the rest of the file into one field
+        raise LexiconError(f"{path}:{reader.line_num}: not CSV ({exc}); a stray quote?") from None
     return Lexicon(entries)

@@ -117,18 +117,23 @@ class Scorer:
                    channels: Mapping[str, str | Path] | None = None) -> None:
         """Merge a streamer's emote CSV (`token,sentiment`) over the checkpoint's lexicon, for
         every channel (`emotes`) or per channel (`channels`, over the global result). Each call
-        replaces the last one's CSVs, so calling it again reads edited files; every file is read
-        before any is used, so a bad one (LexiconError) leaves the emotes in force unchanged."""
+        replaces the last one's CSVs; every file is read before any is used, so a bad one
+        (LexiconError) leaves the emotes in force unchanged."""
         if not self.reads_lexicon:
             if emotes or channels:
                 log.warning("model.emotes is ignored: model %s reads no lexicon features", self.name)
             return
+        own = {channel: read_lexicon(path, one_word=True) for channel, path in (channels or {}).items()}
+        self.apply_emotes(read_lexicon(emotes, one_word=True) if emotes else None, own)
+
+    def apply_emotes(self, emotes: Lexicon | None, channels: Mapping[str, Lexicon]) -> None:
+        """`use_emotes` with the files already read (bot/emotes.py reads them again while running)."""
         base = self.checkpoint_lexicon
-        assert base is not None
-        if emotes:
-            base = base.merged(read_lexicon(emotes, one_word=True))
-        own = {channel.lower(): base.merged(read_lexicon(path, one_word=True))
-               for channel, path in (channels or {}).items()}
+        if base is None:
+            return
+        if emotes is not None:
+            base = base.merged(emotes)
+        own = {channel.lower(): base.merged(lexicon) for channel, lexicon in channels.items()}
         self.encoder.lexicon, self.channel_lexicons = base, own
 
     @classmethod

@@ -44,7 +44,11 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("token\nzzz,1\n", "needs a header with the columns token and sentiment"),
+    ("Token,Sentiment\nzzz,1\n", "needs a header with the columns token and sentiment .*its first line is "
+                                  "'Token,Sentiment'"),
+    ("token,sentiment\nzzz,-0,5\n", r":2: 3 fields where the header has 2; a decimal comma\? write 0.5, not 0,5"),
+    ("token,sentiment\nzzz\n", r":2: sentiment '' is not a number"),  # a row half saved
+    ('token,sentiment\n"zzz,0.5\n' + "x" * 140_000 + "\n", r":\d+: not CSV \(field larger than field limit"),
     ("token,sentiment\nzzz,lots\n", r":2: sentiment 'lots' is not a number in \[-1, 1\]"),
     ("token,sentiment\nzzz,3\n", r":2: sentiment 3 is outside \[-1, 1\]"),
     ("token,sentiment\ntwo words,0.5\n", r":2: token 'two words' must be one word"),
