@@ -107,6 +107,19 @@ def stop_on_signals(stop: asyncio.Event, started: Callable[[], bool]) -> None:
         loop.add_signal_handler(sig, on_signal)
 
 
+def finish_on_signals() -> None:
+    """For a command's coroutine, once its bot has stopped and everything is written: Ctrl+C
+    (SIGINT) is ignored from here to the process's end, so asyncio.run's clean-up, the command's
+    summary and the interpreter's exit run to the end (pressed again, it cut them short: a
+    traceback, or a kill by SIGINT). SIGTERM ends the process at once, as by default, should a
+    stuck thread ever hold the exit."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # not a Python handler: the exit would reset one
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 async def run_until_signal(config: Config) -> None:
     """Run the bot until SIGINT or SIGTERM (`stop_on_signals`: one before the bot has started
     cancels the start-up)."""
@@ -121,3 +134,4 @@ async def run_until_signal(config: Config) -> None:
     log.info("stopped: %d messages received, %d skipped, %d scored, %d written, %d dropped, %d replies, "
              "%d alerts, %d reconnects, %d unreadable lines", stats.received, stats.skipped, stats.scored,
              stats.written, stats.dropped, stats.replies, stats.alerts, stats.reconnects, stats.bad_lines)
+    finish_on_signals()

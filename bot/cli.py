@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -34,16 +33,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_until_signal
     from bot.config import resolve_config
 
-    config = resolve_config(args.config)
     try:
-        asyncio.run(run_until_signal(config))
+        asyncio.run(run_until_signal(resolve_config(args.config)))
     except asyncio.CancelledError:  # a signal during start-up
         return 130
-    except KeyboardInterrupt:  # Ctrl+C again as asyncio.run closed the loop: the bot had stopped
-        pass
-    # Everything is written. Another Ctrl+C during the exit (worker threads ending) would only cut
-    # it short, killed by the signal.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     return 0
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import running_bot, stop_on_signals
+from bot.app import finish_on_signals, running_bot, stop_on_signals
 from bot.auth import TokenFile, Tokens
 from bot.config import Config, parse_config
 from bot.stats import BotStats
@@ -193,7 +193,9 @@ async def demo_until_signal(progress: DemoProgress, **options: Any) -> tuple[Bot
     the bot closes in full; before, one cancels the start-up and a second quits at once."""
     stop = asyncio.Event()
     stop_on_signals(stop, lambda: progress.started)
-    return await run_demo(stop=stop, progress=progress, **options)
+    result = await run_demo(stop=stop, progress=progress, **options)
+    finish_on_signals()
+    return result
 
 
 async def _first(work: asyncio.Future[None], stop: asyncio.Event) -> None:

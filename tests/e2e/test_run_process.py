@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from bot.auth import TokenFile, Tokens
 from localtwitch.server import LocalTwitchServer
 
@@ -40,6 +42,14 @@ def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
 
 
 
+def press_ctrl_c_until_it_exits(process: subprocess.Popen[str], every_s: float = 0.02, within_s: float = 60) -> None:
+    deadline = time.monotonic() + within_s
+    while process.poll() is None:
+        assert time.monotonic() < deadline, f"still running {within_s} s after the first Ctrl+C"
+        process.send_signal(signal.SIGINT)
+        time.sleep(every_s)
+
+
 def _read_until(process: subprocess.Popen[str], prefix: str, timeout: float) -> list[str]:
     """The process's output lines up to the first that starts with `prefix` (fails after `timeout` s)."""
     lines: list[str] = []
@@ -57,7 +67,8 @@ def _read_until(process: subprocess.Popen[str], prefix: str, timeout: float) -> 
     return lines
 
 
-def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir):
+@pytest.mark.parametrize("presses", ["once", "again and again"])
+def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir, presses):
     # SIGINT as the default: a shell starting pytest in the background would leave it ignored
     process = subprocess.Popen([sys.executable, "-u", "-m", "bot", "demo", "--model", str(tiny_model_dir)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -65,7 +76,10 @@ def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir):
     try:
         lines = _read_until(process, "dashboard:", timeout=120)  # the replay takes a minute at speed 1
         time.sleep(1.0)
-        process.send_signal(signal.SIGINT)
+        if presses == "once":
+            process.send_signal(signal.SIGINT)
+        else:
+            press_ctrl_c_until_it_exits(process)
         output, _ = process.communicate(timeout=60)
     finally:
         process.kill()
@@ -97,9 +111,7 @@ def test_ctrl_c_pressed_again_and_again_during_shutdown_still_ends_cleanly(tmp_p
             assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
             server.say("somechan", "viewer", "good stream")
             time.sleep(0.5)
-            while process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                time.sleep(0.02)
+            press_ctrl_c_until_it_exits(process)
             output = process.stdout.read() if process.stdout else ""
         finally:
             process.kill()
