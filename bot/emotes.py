@@ -1,9 +1,10 @@
 """Streamers' emote CSVs read again while the bot runs: an edited `model.emotes` or channel
-`emotes:` file counts within `model.emotes_check_s` seconds, with no restart.
+`emotes:` file counts within two checks (`model.emotes_check_s`, 2 s), with no restart.
 
-Each file keeps its last good read. One that cannot be read (half saved, a bad line, gone) is one
-WARNING line naming the file and line, and its last good read stays in force until it is fixed;
-edits to the other files count meanwhile.
+A change counts once two checks in a row find the same bytes, so a save still being written is
+not read half-done. Each file keeps its last good read. One that cannot be read (a bad line,
+gone, not a file) is one WARNING line naming the file and line, and its last good read stays in
+force until it is fixed; edits to the other files count meanwhile.
 """
 
 from __future__ import annotations
@@ -20,13 +21,26 @@ log = logging.getLogger("twitch_mood.emotes")
 
 
 class EmoteReader(Protocol):
+    """What the reloader needs of the Scorer: the files' contents to use from now on."""
+
     def apply_emotes(self, emotes: Lexicon | None, channels: Mapping[str, Lexicon]) -> None: ...
+
+
+def _read(path: str) -> tuple[bytes | None, LexiconError | None]:
+    try:
+        return lexicon_bytes(path), None
+    except LexiconError as exc:
+        return None, exc
+
+
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 class EmoteReloader:
     """`load()` reads every file at start (a bad one is an error there); then `await run()`,
-    under the bot's supervisor, reads a file again whenever its bytes change and hands the
-    scorer the last good read of each (`apply_emotes`)."""
+    under the bot's supervisor, reads a file again once its bytes have changed and settled, and
+    hands the scorer the last good read of each (`apply_emotes`)."""
 
     def __init__(self, scorer: EmoteReader, emotes: str, channels: Mapping[str, str], *,
                  interval_s: float) -> None:
@@ -34,16 +48,18 @@ class EmoteReloader:
         self.interval_s = interval_s
         self.files = sorted({emotes, *channels.values()} - {""})
         self.good: dict[str, Lexicon] = {}  # each file's last good read
-        # The sha256 of each file's bytes as last seen (None: unreadable). The bytes, not the
-        # modification time: an edit within a file system's time step (a second on some) counts.
+        # The sha256 of each file's bytes (None: unreadable): as last used or reported, and as
+        # found by the check before. The bytes, not the modification time: an edit within a file
+        # system's time step (a second on some) counts.
         self.seen: dict[str, str | None] = {}
-        self.reloads = 0
+        self.found: dict[str, str | None] = {}
 
     def load(self) -> None:
+        """Read every file and hand them to the scorer; LexiconError where one cannot be read."""
         for path in self.files:
             data = lexicon_bytes(path)
             self.good[path] = parse_lexicon(data, path, one_word=True)
-            self.seen[path] = hashlib.sha256(data).hexdigest()
+            self.seen[path] = self.found[path] = _digest(data)
         self._apply()
 
     async def run(self) -> None:
@@ -53,24 +69,23 @@ class EmoteReloader:
             await self.check()
 
     async def check(self) -> bool:
-        """Read the changed files; True when a new read is in force."""
+        """Read the files changed since the last read and unchanged since the last check; True
+        when a new read is in force."""
         return await asyncio.to_thread(self._check)
 
     def _check(self) -> bool:
         changed = []
         for path in self.files:
-            try:
-                data: bytes | None = lexicon_bytes(path)
-                error = None
-            except LexiconError as exc:
-                data, error = None, exc
-            digest = None if data is None else hashlib.sha256(data).hexdigest()
-            if digest == self.seen[path]:
-                continue  # unchanged, or still as bad as when it was reported
+            data, error = _read(path)
+            digest, settled = _digest(data), self.found[path]
+            self.found[path] = digest
+            if digest == self.seen[path] or digest != settled:
+                continue  # as last used or reported, or still being written
             self.seen[path] = digest
             try:
-                if data is None:
-                    raise error or LexiconError(f"lexicon {path}: cannot read it")
+                if error is not None:
+                    raise error
+                assert data is not None
                 self.good[path] = parse_lexicon(data, path, one_word=True)  # the bytes hashed
             except LexiconError as exc:
                 log.warning("%s; its last good read stays in force until it is fixed", exc)
@@ -79,7 +94,6 @@ class EmoteReloader:
         if not changed:
             return False
         self._apply()
-        self.reloads += 1
         log.info("emotes read again from %s", ", ".join(changed))
         return True
 

@@ -184,10 +184,11 @@ def parse_lexicon(data: bytes, path: str | Path, *, one_word: bool = False) -> L
                                f"(and optionally kind); its first line is {','.join(header)!r}")
         for row in reader:
             line_no = reader.line_num
-            if None in row:  # more fields than the header names
-                fields = len(header) + len(row[None])
-                raise LexiconError(f"{path}:{line_no}: {fields} fields where the header has {len(header)}; "
-                                   "a decimal comma? write 0.5, not 0,5")
+            extra = row.get(None) or []  # fields beyond the header's: a note, or a decimal comma
+            whole = (row.get("sentiment") or "").strip()
+            if extra and extra[0].strip().isdigit() and re.fullmatch(r"-?\d+", whole):
+                raise LexiconError(f"{path}:{line_no}: sentiment {whole},{extra[0].strip()} has a decimal "
+                                   "comma; write it with a point (0.5), or quote it")
             token = (row.get("token") or "").strip()
             if not token:
                 raise LexiconError(f"{path}:{line_no}: empty token")

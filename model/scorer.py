@@ -94,7 +94,9 @@ class Scorer:
         self.bucketed = bucketed
         self.encoder = ChatEncoder(tokenizer, max_length, lexicon)
         self.checkpoint_lexicon = lexicon  # what it was trained with; streamers' emotes go over it
-        self.channel_lexicons: dict[str, Lexicon] = {}
+        # The lexicons in force, for every channel and per channel: one tuple, swapped whole by
+        # apply_emotes (a reload while chat is scored) and read once per predict.
+        self._emotes: tuple[Lexicon | None, dict[str, Lexicon]] = (lexicon, {})
         self._indices = label_indices(model.config.id2label)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._widths = width_buckets(max_length)
@@ -107,6 +109,11 @@ class Scorer:
     def concurrency(self) -> int:
         """Batches worth running at once: one per side-by-side forward pass (ScoringService)."""
         return self.pool.workers
+
+    @property
+    def channel_lexicons(self) -> dict[str, Lexicon]:
+        """Channel name (lower case) -> its lexicon, for channels with emotes of their own."""
+        return self._emotes[1]
 
     @property
     def reads_lexicon(self) -> bool:
@@ -134,7 +141,8 @@ class Scorer:
         if emotes is not None:
             base = base.merged(emotes)
         own = {channel.lower(): base.merged(lexicon) for channel, lexicon in channels.items()}
-        self.encoder.lexicon, self.channel_lexicons = base, own
+        self.encoder.lexicon = base
+        self._emotes = (base, own)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "auto", quantize: str = "auto",
@@ -240,9 +248,10 @@ class Scorer:
         channel emotes (`use_emotes`) where that channel has its own."""
         if not texts:
             return []
+        base, own = self._emotes  # one snapshot for the whole batch
         lexicons = None
-        if channels is not None and self.channel_lexicons:
-            lexicons = [self.channel_lexicons.get(c.lower()) if c else None for c in channels]
+        if base is not None:
+            lexicons = [own.get(c.lower(), base) if c else base for c in (channels or [None] * len(texts))]
         encoded = self.encoder.encode(texts, lexicons)
         ids, features = encoded.input_ids, encoded.features
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

@@ -54,7 +54,7 @@ class ModelConfig:
     overload: Literal["reject", "wait"] = "reject"
     # A CSV of token,sentiment merged over the model's emote lexicon ("" for none).
     emotes: str = _opt("", path=True, check=emotes_problem)
-    emotes_check_s: float = _opt(5.0, lo=0.5, hi=3600)  # how often `run` looks for edited emote CSVs
+    emotes_check_s: float = _opt(2.0, lo=0.5, hi=3600)  # how often `run` looks for edited emote CSVs
 
 
 @dataclass(frozen=True)

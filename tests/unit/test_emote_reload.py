@@ -1,5 +1,6 @@
-"""bot/emotes.py: a streamer's edited emote CSV is read again while the bot runs; a bad edit is one
-warning, and that file's last good read stays in force while edits to the others count."""
+"""bot/emotes.py: a streamer's edited emote CSV is read again while the bot runs, once two checks
+find the same bytes; a bad edit is one warning, and that file's last good read stays in force
+while edits to the others count."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def write(path: Path, text: str, tick: int = 1) -> None:
     os.utime(path, ns=(tick * 10**9, tick * 10**9))
 
 
+async def settled(reloader: EmoteReloader) -> bool:
+    """Two checks: the first finds the change, the second finds it settled and reads it."""
+    assert not await reloader.check()
+    return await reloader.check()
+
+
 def reloader_of(tmp_path: Path, emotes: str, own: str | None = None) -> tuple[EmoteReloader, ReadingScorer]:
     write(tmp_path / "emotes.csv", f"token,sentiment\n{emotes}\n")
     channels = {}
@@ -52,14 +59,14 @@ async def test_an_edit_is_read_once_a_bad_one_warns_once_and_keeps_the_last_good
 
     write(emotes, "token,sentiment\nwubFlib,-0.9\n")
     with caplog.at_level(logging.INFO, logger="twitch_mood.emotes"):
-        assert await reloader.check()
+        assert await settled(reloader)
     assert scorer.emotes is not None and scorer.emotes.sentiment("wubFlib") == -0.9
     assert [r.getMessage() for r in caplog.records] == [f"emotes read again from {emotes}"]
 
     caplog.clear()
     write(own, "token,sentiment\nzorpHi,lots\n")  # a typo while the stream runs
     with caplog.at_level(logging.INFO, logger="twitch_mood.emotes"):
-        assert not await reloader.check()
+        assert not await settled(reloader)
         assert not await reloader.check()  # reported once, not every check
     assert scorer.own["one"].sentiment("zorpHi") == 0.5
     (record,) = caplog.records
@@ -67,17 +74,32 @@ async def test_an_edit_is_read_once_a_bad_one_warns_once_and_keeps_the_last_good
     assert record.getMessage().startswith(f"{own}:2: sentiment 'lots' is not a number")
 
     write(own, "token,sentiment\nzorpHi,0.25\n")  # fixed: the same size and time as the bad edit
-    assert await reloader.check()
-    assert scorer.own["one"].sentiment("zorpHi") == 0.25 and reloader.reloads == 2
+    assert await settled(reloader)
+    assert scorer.own["one"].sentiment("zorpHi") == 0.25
     os.utime(own)  # touched, not changed: nothing to read
-    assert not await reloader.check()
+    assert not await settled(reloader)
+
+
+async def test_a_save_still_being_written_is_not_read_until_it_settles(tmp_path, caplog):
+    reloader, scorer = reloader_of(tmp_path, "wubFlib,0.9")
+    emotes = tmp_path / "emotes.csv"
+    with caplog.at_level(logging.WARNING, logger="twitch_mood.emotes"):
+        write(emotes, "")  # an editor truncates first ...
+        assert not await reloader.check()
+        write(emotes, "token,sentiment\nwubFlib,0.9\nnew")  # ... and writes on
+        assert not await reloader.check()
+        write(emotes, "token,sentiment\nwubFlib,0.9\nnewEmote,-0.4\n")
+        assert not await reloader.check()
+        assert await reloader.check()
+    assert caplog.records == []  # no half-saved state was read, or reported
+    assert scorer.emotes is not None and scorer.emotes.sentiment("newEmote") == -0.4
 
 
 async def test_a_bad_channel_file_does_not_hold_back_an_edit_of_the_global_one(tmp_path):
     reloader, scorer = reloader_of(tmp_path, "wubFlib,0.9", own="zorpHi,0.5")
     write(tmp_path / "own.csv", "token,sentiment\nzorpHi,oops\n")
     write(tmp_path / "emotes.csv", "token,sentiment\nwubFlib,0.9\nnewEmote,0.8\n")
-    assert await reloader.check()
+    assert await settled(reloader)
     assert scorer.emotes is not None and scorer.emotes.sentiment("newEmote") == 0.8
     assert scorer.own["one"].sentiment("zorpHi") == 0.5  # the channel file's last good read
 
@@ -87,11 +109,11 @@ async def test_a_file_gone_mid_save_keeps_its_last_read_and_is_read_when_it_is_b
     emotes = tmp_path / "emotes.csv"
     emotes.unlink()
     with caplog.at_level(logging.WARNING, logger="twitch_mood.emotes"):
-        assert not await reloader.check()
+        assert not await settled(reloader)
     assert "cannot read it" in caplog.records[0].getMessage()
     assert scorer.emotes is not None and scorer.emotes.sentiment("wubFlib") == 0.9
     write(emotes, "token,sentiment\nwubFlib,0.2\n")
-    assert await reloader.check()
+    assert await settled(reloader)
     assert scorer.emotes.sentiment("wubFlib") == 0.2
 
 
@@ -102,7 +124,7 @@ async def test_a_fifo_in_place_of_the_file_is_refused_not_waited_on(tmp_path, ca
     emotes.unlink()
     os.mkfifo(emotes)  # opening it for reading would block until someone writes
     with caplog.at_level(logging.WARNING, logger="twitch_mood.emotes"):
-        assert not await reloader.check()
+        assert not await settled(reloader)
     assert caplog.records[0].getMessage().startswith(f"lexicon {emotes}: not a file")
     assert scorer.emotes is not None and scorer.emotes.sentiment("wubFlib") == 0.9
 
@@ -110,5 +132,5 @@ async def test_a_fifo_in_place_of_the_file_is_refused_not_waited_on(tmp_path, ca
 def test_at_start_a_bad_file_is_an_error(tmp_path):
     write(tmp_path / "emotes.csv", "token,sentiment\nwubFlib,0,5\n")
     reloader = EmoteReloader(ReadingScorer(), str(tmp_path / "emotes.csv"), {}, interval_s=0.5)
-    with pytest.raises(LexiconError, match=r"emotes\.csv:2: 3 fields where the header has 2; a decimal comma"):
+    with pytest.raises(LexiconError, match=r"emotes\.csv:2: sentiment 0,5 has a decimal comma"):
         reloader.load()

@@ -46,7 +46,7 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
 @pytest.mark.parametrize(("text", "message"), [
     ("Token,Sentiment\nzzz,1\n", "needs a header with the columns token and sentiment .*its first line is "
                                   "'Token,Sentiment'"),
-    ("token,sentiment\nzzz,-0,5\n", r":2: 3 fields where the header has 2; a decimal comma\? write 0.5, not 0,5"),
+    ("token,sentiment\nzzz,-0,5\n", r":2: sentiment -0,5 has a decimal comma; write it with a point \(0.5\)"),
     ("token,sentiment\nzzz\n", r":2: sentiment '' is not a number"),  # a row half saved
     ('token,sentiment\n"zzz,0.5\n' + "x" * 140_000 + "\n", r":\d+: not CSV \(field larger than field limit"),
     ("token,sentiment\nzzz,lots\n", r":2: sentiment 'lots' is not a number in \[-1, 1\]"),
@@ -63,6 +63,13 @@ def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         read_lexicon(path, one_word=True)
+
+
+def test_a_note_or_an_empty_field_after_the_sentiment_is_left_alone(tmp_path):
+    path = tmp_path / "emotes.csv"
+    path.write_text("token,sentiment\nzzzA,0.9,\nzzzB,-0.5,our sad one\nzzzC,1,\n", encoding="utf-8")
+    lexicon = read_lexicon(path, one_word=True)
+    assert [lexicon.sentiment(t) for t in ("zzzA", "zzzB", "zzzC")] == [0.9, -0.5, 1.0]
 
 
 def test_an_emote_listed_twice_with_one_sentiment_is_read_once(tmp_path):
