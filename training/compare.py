@@ -64,6 +64,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, "fit_dev": False, **op
     # measured on the new data: the lexicon's polarity, not an annotator's, labels them.
     "features+swaps+tokens+invented+stream-mlm+3-epochs+no-weak": {
         **SHIPPED_OPTIONS, "epochs": 3, "weak_limit": 0},
+    # Batches of 16: twice the optimizer steps in the same 3 epochs.
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+batch-16": {
+        **SHIPPED_OPTIONS, "epochs": 3, "batch_size": 16},
     # After the choice: the shipped recipe trained on train and dev together, 3 epochs, no dev
     # to pick one (its dev columns stay empty).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev": {**SHIPPED_OPTIONS, "epochs": 3,
@@ -90,6 +93,7 @@ MLM_DATA: dict[str, dict[str, Any]] = {
     "features+swaps+tokens+invented+stream-mlm+3-epochs+label-smoothing-0.1": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+balanced-weights": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+no-weak": STREAM_MLM,
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+batch-16": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev": STREAM_MLM,
     "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
         **STREAM_MLM, "left_out": "labeled_2025.csv"},

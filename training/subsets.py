@@ -3,6 +3,9 @@
 - *unseen emotes*: test messages with at least one emote-like token (an emote, emoji or emoticon
   of the lexicon, or a channel emote shaped `prefixWord`) that no training message contains;
 - *emote-only*: test messages made only of emote-like tokens and emoji;
+- *unseen messages*: test messages that equal no training message as the model reads them
+  (normalised, lower case: `model.text.match_key`). The labeled set's messages are distinct as
+  typed, not as read: `WTFFF` and `wtfff`, a long and a longer emote flood;
 - *version 1*: the fixed comparison with earlier results (ids below `l02650`); *version 2*: the
   rows added with the second version of the labeled set.
 """
@@ -15,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from model.lexicon import Lexicon, LexiconError, channel_emote_part, read_lexicon
+from model.text import match_key
 from training.data import DataError, LabeledSet
 
 EMOTE_KINDS = frozenset({"twitch_global", "bttv", "ffz", "7tv", "emoji", "emoticon"})
@@ -57,6 +61,12 @@ def unseen_emote_indices(test: Sequence[str], train: Iterable[str], lexicon: Lex
     return [i for i, text in enumerate(test) if any(t not in seen for t in emote_tokens(text, lexicon))]
 
 
+def unseen_message_indices(test: Sequence[str], train: Iterable[str]) -> list[int]:
+    """Test messages that equal no training message as the model reads them."""
+    seen = {match_key(text) for text in train}
+    return [i for i, text in enumerate(test) if match_key(text) not in seen]
+
+
 def emote_only_indices(test: Sequence[str], lexicon: Lexicon) -> list[int]:
     return [i for i, text in enumerate(test) if is_emote_only(text, lexicon)]
 
@@ -71,8 +81,9 @@ def version_rows(ids: Sequence[str]) -> dict[str, list[int]]:
 
 def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon,
                        fitted: tuple[str, ...] = ("train",)) -> dict[str, list[int]]:
-    """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only.
-    Training messages are those of the `fitted` splits (the dev split too for a model fitted on it)."""
+    """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only,
+    unseen_messages. Training messages are those of the `fitted` splits (the dev split too for a
+    model fitted on it)."""
     texts, _ = data.split(split)
     ids = data.ids.get(split, [])
     train, _ = data.splits(fitted)
@@ -81,4 +92,5 @@ def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon,
         **version_rows(ids),
         "unseen_emotes": unseen_emote_indices(texts, train, lexicon),
         "emote_only": emote_only_indices(texts, lexicon),
+        "unseen_messages": unseen_message_indices(texts, train),
     }

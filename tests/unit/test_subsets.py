@@ -49,6 +49,14 @@ def test_subsets_pick_the_right_messages():
     assert subsets["emote_only"] == [2, 3, 5]
 
 
+def test_unseen_messages_leave_out_those_the_model_reads_as_a_training_message():
+    data = labeled()
+    data.texts["test"][4] = "GG everyone"  # train has `gg everyone`: the same as the tokenizer reads it
+    data.texts["test"][7] = "xyzHype   lets go\u200b"  # the same once normalised
+    assert evaluation_subsets(data, "test", LEXICON)["unseen_messages"] == [0, 1, 2, 3, 5, 6]
+    assert evaluation_subsets(labeled(), "test", LEXICON)["unseen_messages"] == list(range(8))
+
+
 def test_a_model_fitted_on_dev_too_has_seen_the_emotes_of_dev():
     data = labeled()
     data.texts["dev"], data.labels["dev"], data.ids["dev"] = ["BibleThump so sad", "abcHype"], [0, 2], [
