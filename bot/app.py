@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -43,13 +44,14 @@ async def running_bot(config: Config, *, predictor: Predictor | None = None, wat
 
             def load() -> Scorer:
                 nonlocal reloader
-                loaded = Scorer.from_settings(config.model)
+                # The emote files are read once, below: by the reloader where they can count.
+                loaded = Scorer.from_settings(dataclasses.replace(config.model, emotes=""))
                 if loaded.reads_lexicon and (config.model.emotes or own_emotes):
                     reloader = EmoteReloader(loaded, config.model.emotes, own_emotes,
                                              interval_s=config.model.emotes_check_s)
                     reloader.load()
-                else:
-                    loaded.use_emotes(channels=own_emotes)  # a model that reads no lexicon says so
+                else:  # a model that reads no lexicon says so
+                    loaded.use_emotes(config.model.emotes or None, channels=own_emotes)
                 return loaded
 
             model = await loop.run_in_executor(None, load)

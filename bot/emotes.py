@@ -26,15 +26,16 @@ class EmoteReader(Protocol):
     def apply_emotes(self, emotes: Lexicon | None, channels: Mapping[str, Lexicon]) -> None: ...
 
 
-def _read(path: str) -> tuple[bytes | None, LexiconError | None]:
+def _read(path: str) -> bytes | LexiconError:
+    """The file's bytes, or why they cannot be read."""
     try:
-        return lexicon_bytes(path), None
+        return lexicon_bytes(path)
     except LexiconError as exc:
-        return None, exc
+        return exc
 
 
-def _digest(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
+def _digest(data: bytes | LexiconError) -> str | None:
+    return hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
 
 
 class EmoteReloader:
@@ -76,16 +77,15 @@ class EmoteReloader:
     def _check(self) -> bool:
         changed = []
         for path in self.files:
-            data, error = _read(path)
+            data = _read(path)
             digest, settled = _digest(data), self.found[path]
             self.found[path] = digest
             if digest == self.seen[path] or digest != settled:
                 continue  # as last used or reported, or still being written
             self.seen[path] = digest
             try:
-                if error is not None:
-                    raise error
-                assert data is not None
+                if isinstance(data, LexiconError):
+                    raise data
                 self.good[path] = parse_lexicon(data, path, one_word=True)  # the bytes hashed
             except LexiconError as exc:
                 log.warning("%s; its last good read stays in force until it is fixed", exc)

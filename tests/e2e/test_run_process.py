@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,16 +17,23 @@ from bot.auth import TokenFile, Tokens
 from localtwitch.server import LocalTwitchServer
 
 
+def start_run(server: LocalTwitchServer, tmp_path: Path, model_dir: Path) -> subprocess.Popen[str]:
+    """`twitch-mood run` as a process, logged in to `server`, joining #somechan, with SIGINT as the
+    default (a shell starting pytest in the background would leave it ignored)."""
+    TokenFile(tmp_path / "token.json").save(Tokens(server.access_token, server.refresh_token))
+    (tmp_path / "config.yaml").write_text(
+        f"twitch:\n  client_id: {server.client_id}\n  token_file: token.json\n"
+        f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
+        f"channels: [somechan]\nmodel:\n  path: {model_dir}\nstorage:\n  path: mood.sqlite3\n",
+        encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
     with LocalTwitchServer() as server:
-        TokenFile(tmp_path / "token.json").save(Tokens(server.access_token, server.refresh_token))
-        (tmp_path / "config.yaml").write_text(
-            f"twitch:\n  client_id: {server.client_id}\n  token_file: token.json\n"
-            f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
-            f"channels: [somechan]\nmodel:\n  path: {tiny_model_dir}\nstorage:\n  path: mood.sqlite3\n",
-            encoding="utf-8")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml")],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = start_run(server, tmp_path, tiny_model_dir)
         try:
             assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
             server.say("somechan", "viewer", "good stream")
@@ -98,15 +106,7 @@ def test_ctrl_c_pressed_again_and_again_during_shutdown_still_ends_cleanly(tmp_p
     """An impatient streamer: Ctrl+C, then Ctrl+C every 20 ms until the bot has exited. Each press
     after the first finds the shutdown under way: it neither cuts it short nor ends in a traceback."""
     with LocalTwitchServer() as server:
-        TokenFile(tmp_path / "token.json").save(Tokens(server.access_token, server.refresh_token))
-        (tmp_path / "config.yaml").write_text(
-            f"twitch:\n  client_id: {server.client_id}\n  token_file: token.json\n"
-            f"  chat_url: {server.chat_url}\n  api_url: {server.api_url}\n  auth_url: {server.auth_url}\n"
-            f"channels: [somechan]\nmodel:\n  path: {tiny_model_dir}\nstorage:\n  path: mood.sqlite3\n",
-            encoding="utf-8")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.yaml")],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        process = start_run(server, tmp_path, tiny_model_dir)
         try:
             assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
             server.say("somechan", "viewer", "good stream")
