@@ -62,13 +62,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from training.evaluate import evaluate_subsets, format_subsets
 
         subsets = evaluate_subsets(model, args.data, args.lexicon, split=args.split or "test",
+                                   text_col=args.text_col, label_col=args.label_col, split_col=args.split_col,
                                    quantize=args.quantize, precision=args.precision, backend=args.backend)
         print(json.dumps(subsets) if args.json else
               f"{model} on {args.data}, split {subsets['split']}\n{format_subsets(subsets)}")
         return 0
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
-                      split=args.split, quantize=args.quantize, precision=args.precision,
-                      backend=args.backend)
+                      split_col=args.split_col, split=args.split, quantize=args.quantize,
+                      precision=args.precision, backend=args.backend)
     if args.json:
         print(json.dumps(report))
     else:
@@ -110,6 +111,8 @@ def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
     columns.add_argument("--text-col", default="text", help="text column (default: text)")
     columns.add_argument("--label-col", default="label",
                          help="label column: negative/neutral/positive or -1/0/1 (default: label)")
+    columns.add_argument("--split-col", default="split",
+                         help="split column: train/dev/test (default: split; a file without one is all test)")
     evaluation = sub.add_parser("eval", parents=[shared, columns], help="accuracy and F1 on a labeled CSV")
     evaluation.add_argument("--data", required=True, help="labeled CSV")
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
@@ -124,8 +127,8 @@ def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
                             help="as model.precision: auto = on CPUs with native bf16 the faster of bf16 "
                                  "and fp32, timed at load; else fp32")
     evaluation.add_argument("--subsets", action="store_true",
-                            help="macro-F1 on the split's subsets (version 1, unseen emotes, emote-only) "
-                                 "beside the lexicon-only classifier")
+                            help="macro-F1 on the split's subsets (version 1, unseen emotes, emote-only, "
+                                 "unseen messages) beside the lexicon-only classifier")
     evaluation.add_argument("--lexicon", default=str(_data("emote_lexicon.csv")),
                             help="emote lexicon for --subsets (default: the shared one)")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object")

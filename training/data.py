@@ -94,7 +94,10 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
-        for needed, option in ((text_col, "--text-col"), (label_col, "--label-col")):
+        needed_columns = [(text_col, "--text-col"), (label_col, "--label-col")]
+        if split_col != "split":  # a file without the default split column is all `default_split`
+            needed_columns.append((split_col, "--split-col"))
+        for needed, option in needed_columns:
             if needed not in columns:
                 raise DataError(f"{path}: no column {needed!r} (columns: {', '.join(columns) or 'none'}); "
                                 f"choose one with {option}")

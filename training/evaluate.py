@@ -104,16 +104,17 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
 
 
 def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *, split: str = "test",
+                     text_col: str = "text", label_col: str = "label", split_col: str = "split",
                      quantize: str = "auto", precision: str = "auto",
                      backend: str = "auto") -> dict[str, Any]:
     """The model and the lexicon-only classifier side by side on `split` and its subsets (all,
-    version 1, unseen emotes, emote-only; training/subsets.py). The lexicon's threshold is chosen
-    on dev."""
+    version 1, unseen emotes, emote-only, unseen messages; training/subsets.py). The lexicon's
+    threshold is chosen on dev."""
     from model.scorer import Scorer
     from training.lexicon_baseline import fitted_baseline
     from training.subsets import evaluation_subsets, read_lexicon_kinds
 
-    labeled = read_labeled(data)
+    labeled = read_labeled(data, text_col=text_col, label_col=label_col, split_col=split_col)
     if split not in labeled.texts:
         raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
     if split == "dev":

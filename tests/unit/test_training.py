@@ -267,6 +267,27 @@ def test_eval_reports_a_missing_data_file(capsys):
     assert "labeled data /nonexistent/labels.csv does not exist" in capsys.readouterr().err
 
 
+def test_eval_reads_the_columns_it_is_told_with_and_without_subsets(tiny_model_dir, tmp_path, capsys):
+    renamed = tmp_path / "renamed.csv"
+    rows = [("abcHype abcHype", "positive", "test"), ("this is so boring", "negative", "test"),
+            ("what time is it", "neutral", "test"), ("PogChamp", "positive", "dev"),
+            ("DansGame", "negative", "dev"), ("ok", "neutral", "train")]
+    with open(renamed, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "msg", "mood", "part"])
+        writer.writerows((f"l{i:05d}", *row) for i, row in enumerate(rows))
+    columns = ["--text-col", "msg", "--label-col", "mood", "--split-col", "part"]
+    common = ["eval", "--data", str(renamed), "--model", str(tiny_model_dir), "--quantize", "off", "--json"]
+    capsys.readouterr()
+    assert main([*common, *columns, "--split", "test"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 3
+    assert main([*common, *columns, "--subsets"]) == 0
+    subsets = json.loads(capsys.readouterr().out)["subsets"]
+    assert subsets["all"]["n"] == 3 and subsets["emote_only"]["n"] == 1
+    assert main([*common, "--text-col", "msg", "--label-col", "mood", "--split-col", "fold", "--subsets"]) == 2
+    assert "no column 'fold' (columns: id, msg, mood, part); choose one with --split-col" in capsys.readouterr().err
+
+
 def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
     import torch
     from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertModel
