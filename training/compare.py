@@ -25,80 +25,12 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from model.lexicon import Lexicon
-from model.paths import DEFAULT_MODEL_DIR, shared_data_dir
+from model.paths import shared_data_dir
 from mood.errors import UsageError, one_line_errors
 from training.augment import EmoteInventor
+from training.recipes import RECIPES, required_mlm
 from training.subsets import VERSION_1_BELOW
 
-# The shipped recipe's options; its variants below change one of them, or the MLM data (MLM_DATA).
-SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}
-# Every recipe but the shipped one was measured with at most 2 epochs (the default before), and
-# every one but `+fit-dev` learns from the train split alone, so that dev can choose.
-RECIPES: dict[str, dict[str, Any]] = {name: {"epochs": 2, "fit_dev": False, **options} for name, options in {
-    "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "base": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "swaps": {"lexicon_features": False, "emote_swaps": 3, "emote_tokens": False},
-    "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False, "invented_emotes": 0},
-    "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False,
-                       "invented_emotes": 0},
-    "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
-    "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
-    "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
-                              "invented_emotes": 0},
-    "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
-                                       "invented_emotes": 600},
-    "features+swaps+tokens+invented+stream-mlm": dict(SHIPPED_OPTIONS),
-    "features+swaps+tokens+invented+stream-mlm+3-epochs": {**SHIPPED_OPTIONS, "epochs": 3},  # chosen on dev
-    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {**SHIPPED_OPTIONS, "epochs": 3},
-    "features+swaps+tokens+invented+stream-mlm+5-epochs": {**SHIPPED_OPTIONS, "epochs": 5},
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": {**SHIPPED_OPTIONS, "epochs": 3,
-                                                                   "learning_rate": 2e-4},
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+label-smoothing-0.1": {
-        **SHIPPED_OPTIONS, "epochs": 3, "label_smoothing": 0.1},
-    # Inverse-frequency class weights instead of their square root: more weight on the negative
-    # class, where version-2 test errs most (training/README).
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+balanced-weights": {
-        **SHIPPED_OPTIONS, "epochs": 3, "class_weights": "balanced"},
-    # Without the 1,000 lexicon-labeled corpus messages, in the recipe since version 1 and never
-    # measured on the new data: the lexicon's polarity, not an annotator's, labels them.
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+no-weak": {
-        **SHIPPED_OPTIONS, "epochs": 3, "weak_limit": 0},
-    # Batches of 16: twice the optimizer steps in the same 3 epochs.
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+batch-16": {
-        **SHIPPED_OPTIONS, "epochs": 3, "batch_size": 16},
-    # After the choice: the shipped recipe trained on train and dev together, 3 epochs, no dev
-    # to pick one (its dev columns stay empty).
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev": {**SHIPPED_OPTIONS, "epochs": 3,
-                                                                  "fit_dev": True},
-    # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
-    # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
-    # a rerun refuses it (training/evaluate.py, refuse_learned_dev).
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": {
-        **SHIPPED_OPTIONS, "epochs": 3, "teacher": DEFAULT_MODEL_DIR},
-}.items()}
-# What the MLM checkpoint of a recipe must have been trained with (its mlm_report.json): the
-# stream file and emote weight, the labeled file whose dev and test messages were left out, and
-# emote tokens (as the recipe's fine-tuning). The stream recipes start from `twitch-mood train
-# mlm` with its defaults (`-without-eval`: with `--leave_out ../shared/data/labeled_2025.csv`);
-# every other MLM recipe from `twitch-mood train mlm --stream '' --emote_weight 1` (the plain
-# corpus, the default before), `--no_emote_tokens` where it has no emote tokens.
-STREAM_MLM = {"stream": "chat_stream_2025.csv", "emote_weight": 3, "left_out": None}
-MLM_DATA: dict[str, dict[str, Any]] = {
-    "features+swaps+tokens+invented+stream-mlm": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+5-epochs": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+lr-2e-4": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+self-training": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+label-smoothing-0.1": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+balanced-weights": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+no-weak": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+batch-16": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev": STREAM_MLM,
-    "features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs": {
-        **STREAM_MLM, "left_out": "labeled_2025.csv"},
-}
-PLAIN_MLM = {"stream": None, "emote_weight": 1, "left_out": None}
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
@@ -203,9 +135,8 @@ def mlm_data(mlm_dir: Path) -> dict[str, Any]:
 
 
 def check_mlm(recipe: str, mlm_dir: Path) -> None:
-    """A recipe's MLM checkpoint must come from the MLM data the recipe names (MLM_DATA), with emote
-    tokens exactly when the recipe fine-tunes with them."""
-    wanted = {**MLM_DATA.get(recipe, PLAIN_MLM), "emote_tokens": RECIPES[recipe].get("emote_tokens", True)}
+    """A recipe's MLM checkpoint must come from the MLM data the recipe names (`required_mlm`)."""
+    wanted = required_mlm(recipe)
     found = mlm_data(mlm_dir)
     if found != wanted:
         raise UsageError(f"recipe {recipe!r} needs an MLM checkpoint trained with {wanted}, "

@@ -86,7 +86,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
     import shutil
 
     import training.evaluate
-    from training.compare import RECIPES, scores
+    from training.compare import scores
+    from training.recipes import RECIPES
 
     assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev"]  # every other one chooses on dev
