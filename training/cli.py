@@ -111,12 +111,14 @@ def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
     columns.add_argument("--text-col", default="text", help="text column (default: text)")
     columns.add_argument("--label-col", default="label",
                          help="label column: negative/neutral/positive or -1/0/1 (default: label)")
-    columns.add_argument("--split-col", default="split",
-                         help="split column: train/dev/test (default: split; a file without one is all test)")
+    columns.add_argument("--split-col",
+                         help="split column: train/dev/test (default: split where the file has one, else "
+                              "every row is test)")
     evaluation = sub.add_parser("eval", parents=[shared, columns], help="accuracy and F1 on a labeled CSV")
     evaluation.add_argument("--data", required=True, help="labeled CSV")
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
-    evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all rows")
+    evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all "
+                                            "rows, with --subsets test")
     evaluation.add_argument("--quantize", choices=("auto", "on", "off"), default="auto",
                             help="as model.quantize: ONNX Runtime runs 8-bit weights unless off; on = int8 "
                                  "whatever the precision (torch's under --backend torch)")

@@ -5,10 +5,8 @@ emote-only), one JSON line per run; `--table` turns the lines into mean ± sprea
     python -m training.compare --recipe features --seeds 0 1 2 --mlm DIR_MLM --runs runs.jsonl
     python -m training.compare --table --runs runs.jsonl
 
-Recipes differ from the shipped defaults (`SentimentArgs`) only in what their name says, the
-older ones in their epochs (2, the default when they were measured), and all but `+fit-dev` in
-learning from the train split alone (`fit_dev` off), so that dev can choose. Choose on dev; the
-test columns are read once, for the table.
+The recipes, and what each changes in the shipped defaults: `training/recipes.py`. Choose on
+dev; the test columns are read once, for the table.
 """
 
 from __future__ import annotations

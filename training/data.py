@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mood.errors import TwitchMoodError
 
+SPLIT_COL = "split"  # the split column read where none is named
 _LABEL_ALIASES = {"-1": 0, "0": 1, "1": 2, "+1": 2, "negative": 0, "neutral": 1, "positive": 2}
 
 
@@ -26,9 +27,19 @@ class LabeledSet:
     texts: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, list[int]] = field(default_factory=dict)
     ids: dict[str, list[str]] = field(default_factory=dict)  # the id column, else the CSV line
+    source: str = ""  # the file, for errors
+    split_column: str | None = SPLIT_COL  # None: the file has none, and every row is test
 
     def split(self, name: str) -> tuple[list[str], list[int]]:
         return self.texts.get(name, []), self.labels.get(name, [])
+
+    def require(self, name: str) -> None:
+        """A one-line error where the split `name` has no rows, saying which splits there are."""
+        if self.texts.get(name):
+            return
+        reason = (f"; it has no column {SPLIT_COL!r}, so every row is test (name one with --split-col)"
+                  if self.split_column is None else f" (column {self.split_column!r})")
+        raise DataError(f"{self.source}: no rows in split {name!r} (splits: {', '.join(self.texts)}){reason}")
 
     def splits(self, names: tuple[str, ...]) -> tuple[list[str], list[int]]:
         """The rows of several splits, in the order named."""
@@ -85,22 +96,26 @@ def parse_label(value: str) -> int:
 
 
 def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "label",
-                 split_col: str = "split", default_split: str = "test") -> LabeledSet:
-    """Read a labeled CSV. Rows without a split column value go to `default_split`."""
+                 split_col: str | None = None, default_split: str = "test") -> LabeledSet:
+    """Read a labeled CSV. `split_col` names the split column, which must exist; None reads
+    `split` where the file has it, else every row is `default_split`. Rows with an empty split
+    go to `default_split`."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"labeled data {path} does not exist")
-    result = LabeledSet()
+    result = LabeledSet(source=str(path))
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         needed_columns = [(text_col, "--text-col"), (label_col, "--label-col")]
-        if split_col != "split":  # a file without the default split column is all `default_split`
+        if split_col is not None:
             needed_columns.append((split_col, "--split-col"))
         for needed, option in needed_columns:
             if needed not in columns:
                 raise DataError(f"{path}: no column {needed!r} (columns: {', '.join(columns) or 'none'}); "
                                 f"choose one with {option}")
+        split_col = split_col or SPLIT_COL
+        result.split_column = split_col if split_col in columns else None
         for line_no, row in enumerate(reader, start=2):
             try:
                 label = parse_label(row[label_col] or "")

@@ -77,7 +77,7 @@ def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
 
 
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
-             split_col: str = "split", split: str | None = None, quantize: str = "auto",
+             split_col: str | None = None, split: str | None = None, quantize: str = "auto",
              precision: str = "auto", backend: str = "auto", device: str = "auto",
              max_length: int = 64) -> dict[str, Any]:
     """Metrics of `model` on `data` (one split, or every row when `split` is None); quantize,
@@ -89,8 +89,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
         texts = [t for name in labeled.texts for t in labeled.texts[name]]
         gold = [y for name in labeled.labels for y in labeled.labels[name]]
     else:
-        if split not in labeled.texts:
-            raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
+        labeled.require(split)
         texts, gold = labeled.split(split)
         if split == "dev":
             check_dev_split(model, data)
@@ -104,7 +103,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
 
 
 def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *, split: str = "test",
-                     text_col: str = "text", label_col: str = "label", split_col: str = "split",
+                     text_col: str = "text", label_col: str = "label", split_col: str | None = None,
                      quantize: str = "auto", precision: str = "auto",
                      backend: str = "auto") -> dict[str, Any]:
     """The model and the lexicon-only classifier side by side on `split` and its subsets (all,
@@ -115,8 +114,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     from training.subsets import evaluation_subsets, read_lexicon_kinds
 
     labeled = read_labeled(data, text_col=text_col, label_col=label_col, split_col=split_col)
-    if split not in labeled.texts:
-        raise DataError(f"{data}: no rows in split {split!r} (splits: {', '.join(labeled.texts)})")
+    labeled.require(split)
     if split == "dev":
         check_dev_split(model, data)
     fitted = fitted_splits(model, data)

@@ -183,8 +183,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     data = read_labeled(args.data, text_col=args.text_col, label_col=args.label_col,
                         split_col=args.split_col)
     for needed in ("train", "dev"):
-        if not data.split(needed)[0]:
-            raise DataError(f"{args.data}: no rows in the {needed!r} split (column {args.split_col!r})")
+        data.require(needed)
     tokenizer, model = load_classifier(args)
     added_tokens = 0
     if args.emote_tokens:

@@ -117,3 +117,16 @@ def test_the_lexicon_row_comes_from_a_run_that_chose_on_dev():
     chose = run("base", 0, 0.7) | {"test/unseen_emotes": 0.7, "test/unseen_emotes/lexicon": 0.643}
     lexicon = table([fitted, chose]).splitlines()[-1]
     assert lexicon.startswith("| lexicon only | - | 0.625 |") and "| 0.643 |" in lexicon and "0.636" not in lexicon
+
+
+def test_each_recipe_needs_the_mlm_data_its_name_says():
+    from training.recipes import required_mlm
+
+    stream = {"stream": "chat_stream_2025.csv", "emote_weight": 3, "left_out": None, "emote_tokens": True}
+    assert required_mlm("features+swaps+tokens+invented+stream-mlm+3-epochs+no-swaps") == stream
+    assert required_mlm("features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev") == stream
+    assert required_mlm("features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs") == {
+        **stream, "left_out": "labeled_2025.csv"}
+    plain = {"stream": None, "emote_weight": 1, "left_out": None}
+    assert required_mlm("features+swaps+tokens") == {**plain, "emote_tokens": True}
+    assert required_mlm("features+swaps") == {**plain, "emote_tokens": False}

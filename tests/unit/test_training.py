@@ -41,6 +41,22 @@ def test_labeled_csv_with_custom_columns_and_no_split(tmp_path):
     assert data.split("test") == (["so good", "meh", "awful"], [2, 1, 0])
 
 
+def test_a_split_column_named_must_exist_and_a_file_without_one_is_all_test(tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text,label\nso good,positive\nmeh,neutral\n", encoding="utf-8")
+    assert read_labeled(plain).sizes() == {"test": 2}
+    for named in ("split", "fold"):
+        with pytest.raises(DataError, match=rf"no column '{named}' \(columns: text, label\); choose one with --split-col"):
+            read_labeled(plain, split_col=named)
+    with pytest.raises(DataError, match=r"plain\.csv: no rows in split 'dev' \(splits: test\); it has no column "
+                                        r"'split', so every row is test \(name one with --split-col\)"):
+        read_labeled(plain).require("dev")
+    folds = tmp_path / "folds.csv"
+    folds.write_text("text,label,fold\nso good,positive,train\nmeh,neutral,test\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no rows in split 'dev' \(splits: train, test\) \(column 'fold'\)"):
+        read_labeled(folds, split_col="fold").require("dev")
+
+
 def test_missing_column_error_names_the_column_and_the_option(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("message,label\nhi,neutral\n", encoding="utf-8")
