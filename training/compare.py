@@ -1,8 +1,11 @@
 """The comparison table of training/README.md: each recipe trained with several seeds, scored
 through the runtime Scorer on dev and test and their subsets (version 1, unseen emotes,
 emote-only), one JSON line per run; `--table` turns the lines into mean ± spread.
+`--folds N` trains and scores each fold of a cross-validation over train and dev instead
+(training/splits.py): dev columns only, one value per fold.
 
     python -m training.compare --recipe features --seeds 0 1 2 --mlm DIR_MLM --runs runs.jsonl
+    python -m training.compare --recipe features --folds 3 --seeds 0 --mlm DIR_MLM --runs runs.jsonl
     python -m training.compare --table --runs runs.jsonl
 
 The recipes, and what each changes in the shipped defaults: `training/recipes.py`. Choose on
@@ -26,24 +29,13 @@ from model.lexicon import Lexicon
 from model.paths import shared_data_dir
 from mood.errors import UsageError, one_line_errors
 from training.augment import EmoteInventor
+from training.data import read_labeled
 from training.recipes import RECIPES, required_mlm
-from training.subsets import VERSION_1_BELOW
+from training.splits import fold_csv, version_1_csv
 
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
            ("test", "version_1"), ("test", "version_2"), ("test", "unseen_emotes"), ("test", "emote_only"))
-
-
-def version_1_csv(data: Path, directory: Path) -> Path:
-    """The rows of version 1 of the labeled set (ids below l02650), as its own CSV."""
-    with open(data, encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["id"] < VERSION_1_BELOW]
-    out = directory / "labeled_v1.csv"
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out
 
 
 def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
@@ -53,8 +45,9 @@ def scores(model: Path, data: Path, lexicon: Path) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     fitted = fitted_splits(model, data)
+    present = read_labeled(data).sizes()  # a cross-validation fold has no test split
     for split in ("dev", "test"):
-        if split in fitted:
+        if split in fitted or split not in present:
             continue
         report = evaluate_subsets(model, data, lexicon, split=split, quantize="off", precision="fp32")
         for name, entry in report["subsets"].items():
@@ -141,7 +134,10 @@ def check_mlm(recipe: str, mlm_dir: Path) -> None:
                          f"but {mlm_dir.name} was trained with {found}")
 
 
-def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: Any) -> dict[str, Any]:
+def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[int, int] | None = None,
+        **overrides: Any) -> dict[str, Any]:
+    """Train one recipe with one seed and score it; `fold` (k, n): on fold k of n of a
+    cross-validation over train and dev, scored on that fold's dev."""
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
 
@@ -149,6 +145,10 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     data = shared_data_dir() / "labeled_2025.csv"
     lexicon = shared_data_dir() / "emote_lexicon.csv"
     train_data = version_1_csv(data, work) if options.pop("version_1_only", False) else data
+    if fold is not None:
+        if train_data != data or options.get("fit_dev"):
+            raise UsageError(f"recipe {recipe} learns from other rows than train; it has no cross-validation")
+        train_data = data = fold_csv(data, *fold, work)
     use_mlm = options.pop("mlm", True)
     if use_mlm and mlm_dir is None:
         raise UsageError(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
@@ -161,8 +161,8 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, **overrides: A
     result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
               "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"],
-              "teacher": report.get("teacher")}
-    result.update(scores(args.out, data, lexicon))  # the full labeled set's dev (unless fitted on) and test
+              "teacher": report.get("teacher"), **({"fold": fold[0], "folds": fold[1]} if fold else {})}
+    result.update(scores(args.out, data, lexicon))  # dev (unless fitted on) and test of what it learned from
     result.update(probe(args.out))
     result.update(streamer_emotes(args.out))
     return result
@@ -172,8 +172,8 @@ def read_runs(runs_file: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
 
 
-def kept_dir(keep: Path, recipe: str, seed: int) -> Path:
-    return keep / f"{recipe}-seed{seed}"
+def kept_dir(keep: Path, recipe: str, seed: int, fold: tuple[int, int] | None = None) -> Path:
+    return keep / (f"{recipe}-seed{seed}" + (f"-fold{fold[0]}of{fold[1]}" if fold else ""))
 
 
 def probe_kept(runs_file: Path, keep: Path) -> str:
@@ -182,7 +182,8 @@ def probe_kept(runs_file: Path, keep: Path) -> str:
     runs = read_runs(runs_file)
     done = []
     for entry in runs:
-        model = kept_dir(keep, entry["recipe"], entry["seed"])
+        fold = (entry["fold"], entry["folds"]) if "folds" in entry else None
+        model = kept_dir(keep, entry["recipe"], entry["seed"], fold)
         if not model.is_dir() or ("probe/all" in entry and "streamer_emotes" in entry):
             continue
         if "probe/all" not in entry:
@@ -220,17 +221,21 @@ def streamer_cell(runs: list[dict[str, Any]]) -> str:
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    """Markdown: mean ± sample standard deviation over seeds, per recipe and column."""
+    """Markdown: mean ± sample standard deviation over seeds (over the folds and seeds of a
+    cross-validation, on a row of its own), per recipe and column."""
     if not runs:
         raise UsageError("no runs to tabulate")
     header = (["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
               + ["probe (new ones)", "streamer emotes"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for recipe in RECIPES:
-        chosen = sorted((r for r in runs if r["recipe"] == recipe), key=lambda r: r["seed"])
+    folds = sorted({r["folds"] for r in runs if "folds" in r})
+    for recipe, cv in ((recipe, cv) for recipe in RECIPES for cv in (None, *folds)):
+        chosen = sorted((r for r in runs if r["recipe"] == recipe and r.get("folds") == cv),
+                        key=lambda r: (r["seed"], r.get("fold", 0)))
         if not chosen:
             continue
-        cells = [recipe, str(len(chosen))]
+        seeds = str(len({r["seed"] for r in chosen}))
+        cells = [recipe, seeds] if cv is None else [f"{recipe}, {cv}-fold CV ({len(chosen)} runs)", seeds]
         for split, name in COLUMNS:
             values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
             cells.append(spread(values) if values else "-")
@@ -239,7 +244,8 @@ def table(runs: list[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     # The lexicon on the subsets of a run that chose on dev (a `+fit-dev` run has no dev, and its
     # unseen-emote subset counts dev's emotes as seen).
-    chose = next((r for r in runs if not RECIPES.get(r["recipe"], {}).get("fit_dev")), runs[0])
+    chose = next((r for r in runs if not RECIPES.get(r["recipe"], {}).get("fit_dev") and "folds" not in r),
+                 runs[0])
     lexicon_cells = ["lexicon only", "-"] + [
         f"{chose[f'{split}/{name}/lexicon']:.3f}" if chose.get(f"{split}/{name}/lexicon") is not None
         else "-" for split, name in COLUMNS] + ["-", "-"]
@@ -258,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="print the table of --runs")
     parser.add_argument("--epochs", type=int, help="most epochs, for every recipe (default: the recipe's)")
     parser.add_argument("--patience", type=int, help="early-stopping patience, for every recipe")
+    parser.add_argument("--folds", type=int, help="cross-validation over train and dev in this many folds "
+                                                  "(training/splits.py), scored on each fold's dev")
+    parser.add_argument("--fold", type=int, nargs="+", help="with --folds: only these folds (default: all)")
     parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
     parser.add_argument("--probe", type=Path, metavar="KEEP",
                         help="add the probe's and the streamer-emote counts from KEEP's models to runs "
@@ -272,11 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.recipe is None:
         parser.error("--recipe or --table")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("patience", args.patience)) if v is not None}
-    for seed in args.seeds:
+    if args.fold and not args.folds:
+        parser.error("--fold needs --folds")
+    if args.folds is not None and not 2 <= args.folds <= 10:
+        parser.error("--folds must be 2 to 10")
+    if any(not 0 <= k < (args.folds or 0) for k in args.fold or ()):
+        parser.error(f"--fold must be 0 to {(args.folds or 1) - 1}")
+    folds = [(k, args.folds) for k in (args.fold or range(args.folds))] if args.folds else [None]
+    for seed, fold in ((seed, fold) for seed in args.seeds for fold in folds):
         with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:
-            result = run(args.recipe, seed, args.mlm, Path(work), **overrides)
+            result = run(args.recipe, seed, args.mlm, Path(work), fold, **overrides)
             if args.keep:
-                kept = kept_dir(args.keep, args.recipe, seed)
+                kept = kept_dir(args.keep, args.recipe, seed, fold)
                 shutil.copytree(Path(work) / "model", kept, dirs_exist_ok=True)
         with open(args.runs, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(result) + "\n")

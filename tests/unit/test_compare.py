@@ -101,7 +101,7 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
 
     monkeypatch.setattr(training.evaluate, "evaluate_subsets", fake_subsets)
     data = tmp_path / "data.csv"
-    data.write_text("id,text,label,split\n")
+    data.write_text("id,text,label,split\nl00000,gg,positive,dev\nl00001,ok,neutral,test\n")
     learned = {"data": {"sha256": file_sha256(data)}}
     (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": False}, **learned}))
     assert set(scores(model, data, tmp_path / "lexicon.csv")) >= {"dev/all", "test/all"}
@@ -109,6 +109,12 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
     scored.clear()
     assert set(scores(model, data, tmp_path / "lexicon.csv")) == {"test/all", "test/all/lexicon", "test/all/n"}
     assert scored == ["test"]
+    fold = tmp_path / "fold.csv"  # a cross-validation fold: no test split to score
+    fold.write_text("id,text,label,split\nl00000,gg,positive,dev\nl00001,ok,neutral,heldout\n")
+    (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"fit_dev": False}}))
+    scored.clear()
+    assert set(scores(model, fold, tmp_path / "lexicon.csv")) == {"dev/all", "dev/all/lexicon", "dev/all/n"}
+    assert scored == ["dev"]
 
 
 def test_the_lexicon_row_comes_from_a_run_that_chose_on_dev():
@@ -130,3 +136,51 @@ def test_each_recipe_needs_the_mlm_data_its_name_says():
     plain = {"stream": None, "emote_weight": 1, "left_out": None}
     assert required_mlm("features+swaps+tokens") == {**plain, "emote_tokens": True}
     assert required_mlm("features+swaps") == {**plain, "emote_tokens": False}
+
+
+def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_test(tmp_path):
+    import csv
+
+    from training.splits import HELDOUT, fold_csv, version_1_csv
+
+    data = tmp_path / "labeled.csv"
+    rows = [(f"l{i:05d}", f"message {i}", "neutral", ("train", "dev", "test")[i % 3]) for i in range(0, 9000, 30)]
+    with open(data, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label", "split"])
+        writer.writerows(rows)
+    def read(path):
+        return list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+
+    dev_of: dict[str, int] = {}
+    for k in range(3):
+        folded = read(fold_csv(data, k, 3, tmp_path))
+        assert [r["id"] for r in folded] == [r[0] for r in rows]  # every row kept, in order
+        for row, original in zip(folded, rows, strict=True):
+            if original[3] == "test":
+                assert row["split"] == HELDOUT
+            elif row["split"] == "dev":
+                assert row["id"] not in dev_of
+                dev_of[row["id"]] = k
+            else:
+                assert row["split"] == "train"
+    assert set(dev_of) == {r[0] for r in rows if r[3] != "test"}  # each train and dev row is dev once
+    assert all(sum(1 for k in dev_of.values() if k == fold) > 40 for fold in range(3))  # 200 rows, 3 folds
+    version_1 = read(version_1_csv(data, tmp_path))
+    assert [r["id"] for r in version_1] == [r[0] for r in rows if r[0] < "l02650"]
+
+
+def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys, tmp_path):
+    chosen = "features+swaps+tokens+invented+stream-mlm+3-epochs"
+    runs = [run(chosen, 0, 0.76), run(chosen, 1, 0.75)]
+    runs += [run(chosen, 0, dev) | {"fold": k, "folds": 3, "dev/all/lexicon": 0.5}
+             for k, dev in enumerate((0.74, 0.75, 0.73))]
+    lines = table(runs).splitlines()
+    assert any(line.startswith(f"| {chosen} | 2 | 0.755 ± 0.007 |") for line in lines)
+    assert any(line.startswith(f"| {chosen}, 3-fold CV (3 runs) | 1 | 0.740 ± 0.010 |") for line in lines)
+    assert lines[-1].startswith("| lexicon only | - | 0.625 |")
+    for wrong, message in ((["--fold", "1"], "--fold needs --folds"), (["--folds", "1"], "--folds must be 2 to 10"),
+                           (["--folds", "3", "--fold", "3"], "--fold must be 0 to 2")):
+        with pytest.raises(SystemExit):
+            main(["--recipe", chosen, "--runs", str(tmp_path / "runs.jsonl"), *wrong])
+        assert message in capsys.readouterr().err

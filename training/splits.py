@@ -1,0 +1,54 @@
+"""Variants of the labeled CSV that `training/compare.py` trains on: version 1 alone, and the
+folds of a cross-validation over train and dev.
+
+Cross-validation: dev (1,268 messages) and test disagree on which recipes train better
+(training/README), so a recipe can also be compared on every train and dev message, each
+scored once by a model that did not learn it. Fold k of n: the train and dev rows whose id's
+sha256 is k modulo n become its dev, the other train and dev rows its train. Test rows become
+`heldout`: still in the file, so every step that keeps labeled messages out of extra examples
+keeps them out alike, and never scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from training.subsets import VERSION_1_BELOW
+
+HELDOUT = "heldout"
+
+
+def _rewrite(data: Path, out: Path, row_split: Callable[[dict[str, str]], str | None]) -> Path:
+    """`data` with each row's split replaced by `row_split(row)`; rows it maps to None left out."""
+    with open(data, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        rows = [{**row, "split": split} for row in reader if (split := row_split(row)) is not None]
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def version_1_csv(data: Path, directory: Path) -> Path:
+    """The rows of version 1 of the labeled set (ids below l02650), as its own CSV."""
+    return _rewrite(data, directory / "labeled_v1.csv",
+                    lambda row: row["split"] if row["id"] < VERSION_1_BELOW else None)
+
+
+def fold_of(row_id: str, folds: int) -> int:
+    return int(hashlib.sha256(row_id.encode("utf-8")).hexdigest(), 16) % folds
+
+
+def fold_csv(data: Path, fold: int, folds: int, directory: Path) -> Path:
+    """Fold `fold` of `folds` over the train and dev rows of `data` (module docstring)."""
+    def split(row: dict[str, str]) -> str:
+        if row["split"] not in ("train", "dev"):
+            return HELDOUT
+        return "dev" if fold_of(row["id"], folds) == fold else "train"
+
+    return _rewrite(data, directory / f"labeled_fold{fold}of{folds}.csv", split)
