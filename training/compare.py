@@ -169,7 +169,13 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[in
 
 
 def read_runs(runs_file: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in runs_file.read_text().splitlines() if line.strip()]
+    try:
+        lines = runs_file.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except OSError as exc:
+        raise UsageError(f"--runs {runs_file}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(f"--runs {runs_file}: not one JSON object per line ({exc})") from None
 
 
 def kept_dir(keep: Path, recipe: str, seed: int, fold: tuple[int, int] | None = None) -> Path:
@@ -281,12 +287,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.recipe is None:
         parser.error("--recipe or --table")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("patience", args.patience)) if v is not None}
-    if args.fold and not args.folds:
-        parser.error("--fold needs --folds")
     if args.folds is not None and not 2 <= args.folds <= 10:
         parser.error("--folds must be 2 to 10")
+    if args.fold and not args.folds:
+        parser.error("--fold needs --folds")
     if any(not 0 <= k < (args.folds or 0) for k in args.fold or ()):
         parser.error(f"--fold must be 0 to {(args.folds or 1) - 1}")
+    if args.fold and len(set(args.fold)) < len(args.fold):
+        parser.error("--fold names a fold twice")
+    # A run takes minutes: where its result or model would go is checked before it starts.
+    if args.runs.is_dir() or not args.runs.parent.is_dir():
+        parser.error(f"--runs {args.runs}: not a file in an existing directory")
+    if args.keep is not None and args.keep.exists() and not args.keep.is_dir():
+        parser.error(f"--keep {args.keep}: not a directory")
     folds = [(k, args.folds) for k in (args.fold or range(args.folds))] if args.folds else [None]
     for seed, fold in ((seed, fold) for seed in args.seeds for fold in folds):
         with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:

@@ -95,36 +95,69 @@ def parse_label(value: str) -> int:
         raise DataError(f"label {value!r} is not one of negative/neutral/positive or -1/0/1") from None
 
 
+def _column(columns: list[str], wanted: str) -> str | None:
+    """The header cell that names `wanted`: itself, else the one cell equal to it up to case and
+    surrounding spaces (`Split`, ` split`)."""
+    if wanted in columns:
+        return wanted
+    loose = [c for c in columns if c.strip().casefold() == wanted.strip().casefold()]
+    return loose[0] if len(loose) == 1 else None
+
+
 def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "label",
                  split_col: str | None = None, default_split: str = "test") -> LabeledSet:
     """Read a labeled CSV. `split_col` names the split column, which must exist; None reads
-    `split` where the file has it, else every row is `default_split`. Rows with an empty split
-    go to `default_split`."""
+    `split` where the file has it, else every row is `default_split`. Column names match up to
+    case and surrounding spaces, split values are read in lower case, and rows with an empty
+    split go to `default_split`. Anything else odd is a one-line DataError naming the line."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"labeled data {path} does not exist")
+        state = "is not a file" if path.exists() else "does not exist"
+        raise DataError(f"labeled data {path} {state}")
     result = LabeledSet(source=str(path))
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        needed_columns = [(text_col, "--text-col"), (label_col, "--label-col")]
-        if split_col is not None:
-            needed_columns.append((split_col, "--split-col"))
-        for needed, option in needed_columns:
-            if needed not in columns:
-                raise DataError(f"{path}: no column {needed!r} (columns: {', '.join(columns) or 'none'}); "
-                                f"choose one with {option}")
-        split_col = split_col or SPLIT_COL
-        result.split_column = split_col if split_col in columns else None
-        for line_no, row in enumerate(reader, start=2):
-            try:
-                label = parse_label(row[label_col] or "")
-            except DataError as exc:
-                raise DataError(f"{path}:{line_no}: {exc}") from None
-            split = (row.get(split_col) or default_split).strip() or default_split
-            result.texts.setdefault(split, []).append(row[text_col] or "")
-            result.labels.setdefault(split, []).append(label)
-            result.ids.setdefault(split, []).append(row.get("id") or str(line_no))
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:  # -sig: a BOM
+            reader = csv.DictReader(handle)
+            _read_rows(reader, path, result, text_col, label_col, split_col, default_split)
+    except OSError as exc:
+        raise DataError(f"labeled data {path}: cannot read it ({exc.strerror or exc})") from None
+    except csv.Error as exc:  # an unclosed quote swallowing the file, a cell over the csv field limit
+        raise DataError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
     if not result.texts:
         raise DataError(f"{path} has no labeled rows")
     return result
+
+
+def _read_rows(reader: csv.DictReader, path: Path, result: LabeledSet, text_col: str, label_col: str,
+               split_col: str | None, default_split: str) -> None:
+    columns = list(reader.fieldnames or [])
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
+    needed_columns = [(text_col, "--text-col"), (label_col, "--label-col")]
+    if split_col is not None:
+        needed_columns.append((split_col, "--split-col"))
+    found: dict[str, str] = {}
+    for needed, option in needed_columns:
+        column = _column(columns, needed)
+        if column is None:
+            raise DataError(f"{path}: no column {needed!r} (columns: {', '.join(columns) or 'none'}); "
+                            f"choose one with {option}")
+        found[needed] = column
+    text_col, label_col = found[text_col], found[label_col]
+    split_column = found.get(split_col or "") or _column(columns, SPLIT_COL)
+    id_column = _column(columns, "id")
+    result.split_column = split_column
+    for row in reader:
+        if row.get(None):  # DictReader's key for cells beyond the header
+            raise DataError(f"{path}:{reader.line_num}: more cells than the header's {len(columns)} "
+                            "(a comma in an unquoted text?)")
+        try:
+            label = parse_label(row[label_col] or "")
+        except DataError as exc:
+            raise DataError(f"{path}:{reader.line_num}: {exc}") from None
+        split = ((row.get(split_column) or "") if split_column else "").strip().lower() or default_split
+        result.texts.setdefault(split, []).append(row[text_col] or "")
+        result.labels.setdefault(split, []).append(label)
+        result.ids.setdefault(split, []).append((row.get(id_column) if id_column else None)
+                                                or str(reader.line_num))

@@ -179,8 +179,18 @@ def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys,
     assert any(line.startswith(f"| {chosen} | 2 | 0.755 ± 0.007 |") for line in lines)
     assert any(line.startswith(f"| {chosen}, 3-fold CV (3 runs) | 1 | 0.740 ± 0.010 |") for line in lines)
     assert lines[-1].startswith("| lexicon only | - | 0.625 |")
+    runs_file = ["--runs", str(tmp_path / "runs.jsonl")]
     for wrong, message in ((["--fold", "1"], "--fold needs --folds"), (["--folds", "1"], "--folds must be 2 to 10"),
-                           (["--folds", "3", "--fold", "3"], "--fold must be 0 to 2")):
+                           (["--folds", "0", "--fold", "0"], "--folds must be 2 to 10"),
+                           (["--folds", "3", "--fold", "3"], "--fold must be 0 to 2"),
+                           (["--folds", "3", "--fold", "0", "0"], "--fold names a fold twice"),
+                           (["--runs", str(tmp_path / "no" / "runs.jsonl")], "not a file in an existing directory"),
+                           (["--runs", str(tmp_path)], "not a file in an existing directory"),
+                           (["--keep", str(tmp_path / "runs.jsonl")], "not a directory")):
+        (tmp_path / "runs.jsonl").write_text("")
         with pytest.raises(SystemExit):
-            main(["--recipe", chosen, "--runs", str(tmp_path / "runs.jsonl"), *wrong])
+            main(["--recipe", chosen, *runs_file, *wrong])
         assert message in capsys.readouterr().err
+    (tmp_path / "runs.jsonl").write_text("not json\n")
+    assert main(["--table", *runs_file]) == 2
+    assert "not one JSON object per line" in capsys.readouterr().err

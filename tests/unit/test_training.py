@@ -57,6 +57,27 @@ def test_a_split_column_named_must_exist_and_a_file_without_one_is_all_test(tmp_
         read_labeled(folds, split_col="fold").require("dev")
 
 
+def test_odd_labeled_files_are_read_as_meant_or_refused_in_one_line(tmp_path):
+    spreadsheet = tmp_path / "spreadsheet.csv"  # a BOM, a capitalised split column and values
+    spreadsheet.write_bytes("\ufeffID,Text, Split ,label\r\nl1,gg,Train,positive\r\nl2,meh,TEST,neutral\r\n"
+                            .encode("utf-8"))
+    data = read_labeled(spreadsheet)
+    assert data.sizes() == {"train": 1, "test": 1} and data.ids == {"train": ["l1"], "test": ["l2"]}
+    bad = {
+        "extra.csv": ("text,label,split\nhype, positive,neutral,test\n", r"extra\.csv:2: more cells than the header's 3"),
+        "dup.csv": ("text,label,text\ngood,positive,bad\n", r"column 'text' appears more than once"),
+        "unclosed.csv": ('text,label\n"oops, forgot to close,positive\n' + "x" * 140_000 + ",neutral\n",
+                         r"unclosed\.csv:\d+: not a readable CSV row \(field larger than field limit"),
+        "multiline.csv": ('text,label\n"two\nlines",positive\nok,happy\n', r"multiline\.csv:4: label 'happy'"),
+    }
+    for name, (content, error) in bad.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(DataError, match=error):
+            read_labeled(tmp_path / name)
+    with pytest.raises(DataError, match=r"labeled data .* is not a file"):
+        read_labeled(tmp_path)
+
+
 def test_missing_column_error_names_the_column_and_the_option(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("message,label\nhi,neutral\n", encoding="utf-8")
