@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,17 +33,25 @@ def start_run(server: LocalTwitchServer, tmp_path: Path, model_dir: Path) -> sub
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
-def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
+@contextmanager
+def run_with_one_message(tmp_path: Path, model_dir: Path) -> Iterator[tuple[LocalTwitchServer, subprocess.Popen[str]]]:
+    """`twitch-mood run` (start_run) once it has joined #somechan and read one message; killed on
+    the way out."""
     with LocalTwitchServer() as server:
-        process = start_run(server, tmp_path, tiny_model_dir)
+        process = start_run(server, tmp_path, model_dir)
         try:
             assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
             server.say("somechan", "viewer", "good stream")
             time.sleep(0.5)
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=60)
+            yield server, process
         finally:
             process.kill()
+
+
+def test_run_joins_and_shuts_down_cleanly_on_sigterm(tmp_path, tiny_model_dir):
+    with run_with_one_message(tmp_path, tiny_model_dir) as (server, process):
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "joined #somechan" in output and "1 scored, 1 written, 0 dropped" in output, output
     assert server.access_token not in output and server.refresh_token not in output
@@ -105,15 +115,8 @@ def test_demo_stopped_by_ctrl_c_says_what_it_scored_and_wrote(tiny_model_dir, pr
 def test_ctrl_c_pressed_again_and_again_during_shutdown_still_ends_cleanly(tmp_path, tiny_model_dir):
     """An impatient streamer: Ctrl+C, then Ctrl+C every 20 ms until the bot has exited. Each press
     after the first finds the shutdown under way: it neither cuts it short nor ends in a traceback."""
-    with LocalTwitchServer() as server:
-        process = start_run(server, tmp_path, tiny_model_dir)
-        try:
-            assert server.wait_for(lambda: server.joined("somechan"), timeout=60)
-            server.say("somechan", "viewer", "good stream")
-            time.sleep(0.5)
-            press_ctrl_c_until_it_exits(process)
-            output = process.stdout.read() if process.stdout else ""
-        finally:
-            process.kill()
+    with run_with_one_message(tmp_path, tiny_model_dir) as (_, process):
+        press_ctrl_c_until_it_exits(process)
+        output = process.stdout.read() if process.stdout else ""
     assert process.returncode == 0, output
     assert "1 scored, 1 written, 0 dropped" in output and "Traceback" not in output, output
