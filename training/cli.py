@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from model.paths import shared_data_dir
 from training.args import MlmArgs, PipelineArgs, SentimentArgs
+from training.data import DataError
 
 T = TypeVar("T")
 
@@ -61,12 +62,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.subsets:
         from training.evaluate import evaluate_subsets, format_subsets
 
-        subsets = evaluate_subsets(model, args.data, args.lexicon, split=args.split or "test",
+        lexicon = args.lexicon or str(_data("emote_lexicon.csv"))
+        subsets = evaluate_subsets(model, args.data, lexicon, split=args.split or "test",
                                    text_col=args.text_col, label_col=args.label_col, split_col=args.split_col,
                                    quantize=args.quantize, precision=args.precision, backend=args.backend)
         print(json.dumps(subsets) if args.json else
               f"{model} on {args.data}, split {subsets['split']}\n{format_subsets(subsets)}")
         return 0
+    if args.lexicon is not None:
+        raise DataError("--lexicon is read only with --subsets (the lexicon-only classifier beside the "
+                        "model)")
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
                       split_col=args.split_col, split=args.split, quantize=args.quantize,
                       precision=args.precision, backend=args.backend)
@@ -106,6 +111,13 @@ def _add_train_stages(train: argparse.ArgumentParser, shared: argparse.ArgumentP
         stage.set_defaults(func=func)
 
 
+def _split_name(value: str) -> str:
+    """--split's value as the split column's values are read: in lower case; empty is refused."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty; name a split such as train, dev or test")
+    return value.strip().lower()
+
+
 def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
     columns = argparse.ArgumentParser(add_help=False)
     columns.add_argument("--text-col", default="text", help="text column (default: text)")
@@ -117,8 +129,9 @@ def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
     evaluation = sub.add_parser("eval", parents=[shared, columns], help="accuracy and F1 on a labeled CSV")
     evaluation.add_argument("--data", required=True, help="labeled CSV")
     evaluation.add_argument("--model", help="model directory (default: the shipped model)")
-    evaluation.add_argument("--split", help="evaluate one split (rows of the split column); default all "
-                                            "rows, with --subsets test")
+    evaluation.add_argument("--split", type=_split_name,
+                            help="evaluate one split (rows of the split column); default all rows, with "
+                                 "--subsets test")
     evaluation.add_argument("--quantize", choices=("auto", "on", "off"), default="auto",
                             help="as model.quantize: ONNX Runtime runs 8-bit weights unless off; on = int8 "
                                  "whatever the precision (torch's under --backend torch)")
@@ -131,7 +144,6 @@ def _add_eval(sub: Any, shared: argparse.ArgumentParser) -> None:
     evaluation.add_argument("--subsets", action="store_true",
                             help="macro-F1 on the split's subsets (version 1, unseen emotes, emote-only, "
                                  "unseen messages) beside the lexicon-only classifier")
-    evaluation.add_argument("--lexicon", default=str(_data("emote_lexicon.csv")),
-                            help="emote lexicon for --subsets (default: the shared one)")
+    evaluation.add_argument("--lexicon", help="emote lexicon for --subsets (default: the shared one)")
     evaluation.add_argument("--json", action="store_true", help="print one JSON object")
     evaluation.set_defaults(func=cmd_eval)

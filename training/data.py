@@ -7,12 +7,14 @@ A labeled CSV needs a text column and a label column; labels are `negative/neutr
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mood.errors import TwitchMoodError
 
 SPLIT_COL = "split"  # the split column read where none is named
+log = logging.getLogger(__name__)
 _LABEL_ALIASES = {"-1": 0, "0": 1, "1": 2, "+1": 2, "negative": 0, "neutral": 1, "positive": 2}
 
 
@@ -29,6 +31,8 @@ class LabeledSet:
     ids: dict[str, list[str]] = field(default_factory=dict)  # the id column, else the CSV line
     source: str = ""  # the file, for errors
     split_column: str | None = SPLIT_COL  # None: the file has none, and every row is test
+    id_column: str | None = None  # None: the file has none, and ids are CSV line numbers
+    empty_lines: list[int] = field(default_factory=list)  # rows left out: no text to read
 
     def split(self, name: str) -> tuple[list[str], list[int]]:
         return self.texts.get(name, []), self.labels.get(name, [])
@@ -116,6 +120,7 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
         raise DataError(f"labeled data {path} {state}")
     result = LabeledSet(source=str(path))
     try:
+        _refuse_utf16(path)
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:  # -sig: a BOM
             reader = csv.DictReader(handle)
             _read_rows(reader, path, result, text_col, label_col, split_col, default_split)
@@ -125,7 +130,21 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
         raise DataError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
     if not result.texts:
         raise DataError(f"{path} has no labeled rows")
+    if result.empty_lines:
+        lines = result.empty_lines
+        log.warning("%s: %d row(s) with an empty text left out (line %s)", path, len(lines),
+                    ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else ""))
     return result
+
+
+def _refuse_utf16(path: Path) -> None:
+    """A one-line DataError for a file saved as UTF-16 (a spreadsheet's "Unicode text"), which
+    would otherwise be read as text full of NUL characters."""
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start:
+        raise DataError(f"labeled data {path} is not UTF-8 text (UTF-16, or binary); save it as "
+                        "UTF-8 CSV")
 
 
 def _read_rows(reader: csv.DictReader, path: Path, result: LabeledSet, text_col: str, label_col: str,
@@ -147,7 +166,7 @@ def _read_rows(reader: csv.DictReader, path: Path, result: LabeledSet, text_col:
     text_col, label_col = found[text_col], found[label_col]
     split_column = found.get(split_col or "") or _column(columns, SPLIT_COL)
     id_column = _column(columns, "id")
-    result.split_column = split_column
+    result.split_column, result.id_column = split_column, id_column
     for row in reader:
         if row.get(None):  # DictReader's key for cells beyond the header
             raise DataError(f"{path}:{reader.line_num}: more cells than the header's {len(columns)} "
@@ -156,6 +175,9 @@ def _read_rows(reader: csv.DictReader, path: Path, result: LabeledSet, text_col:
             label = parse_label(row[label_col] or "")
         except DataError as exc:
             raise DataError(f"{path}:{reader.line_num}: {exc}") from None
+        if not (row[text_col] or "").strip():
+            result.empty_lines.append(reader.line_num)
+            continue
         split = ((row.get(split_column) or "") if split_column else "").strip().lower() or default_split
         result.texts.setdefault(split, []).append(row[text_col] or "")
         result.labels.setdefault(split, []).append(label)

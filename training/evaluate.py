@@ -76,6 +76,17 @@ def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
     return fit_splits(learned_dev(model, data))
 
 
+def warn_learned_rows(model: str | Path, data: str | Path) -> None:
+    """Before scoring every row of `data`: a warning where `model` was trained on this very file
+    (its report's sha256), so that some of the rows are ones it learned."""
+    report = training_report(model)
+    if report is None or report.get("data", {}).get("sha256") != file_sha256(data):
+        return
+    learned = fit_splits(bool(report.get("hyperparameters", {}).get("fit_dev", False)))
+    log.warning("%s was trained on the %s rows of %s, and they are scored too: these figures are not "
+                "held out (--split test is)", model, " and ".join(learned), data)
+
+
 def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", label_col: str = "label",
              split_col: str | None = None, split: str | None = None, quantize: str = "auto",
              precision: str = "auto", backend: str = "auto", device: str = "auto",
@@ -88,6 +99,7 @@ def evaluate(model: str | Path, data: str | Path, *, text_col: str = "text", lab
     if split is None:
         texts = [t for name in labeled.texts for t in labeled.texts[name]]
         gold = [y for name in labeled.labels for y in labeled.labels[name]]
+        warn_learned_rows(model, data)
     else:
         labeled.require(split)
         texts, gold = labeled.split(split)
@@ -131,7 +143,8 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
             who: classification_report(subset_gold, [labels[i] for i in rows]) if rows else None
             for who, labels in predicted.items()}}
     return {"model": str(model), "data": str(data), "split": split, "lexicon_threshold": baseline.threshold,
-            "subsets": subsets}
+            "lexicon_threshold_from": "dev" if labeled.texts.get("dev") else "default",
+            "ids": labeled.id_column is not None, "subsets": subsets}
 
 
 def format_subsets(report: dict[str, Any]) -> str:
@@ -143,5 +156,9 @@ def format_subsets(report: dict[str, Any]) -> str:
             continue
         model, lexicon = entry["model"]["macro_f1"], entry["lexicon"]["macro_f1"]
         lines.append(f"{name:<15}{entry['n']:>6}{model:>9.3f}{lexicon:>9.3f}{model - lexicon:>+9.3f}")
-    lines.append(f"(macro-F1; lexicon-only threshold {report['lexicon_threshold']:g}, chosen on dev)")
+    chosen = ("chosen on dev" if report["lexicon_threshold_from"] == "dev"
+              else "the default: this file has no dev rows")
+    lines.append(f"(macro-F1; lexicon-only threshold {report['lexicon_threshold']:g}, {chosen})")
+    if not report["ids"]:
+        lines.append("(version_1 and version_2 read the id column (l00000 to l08449); this file has none)")
     return "\n".join(lines)

@@ -76,6 +76,24 @@ def test_odd_labeled_files_are_read_as_meant_or_refused_in_one_line(tmp_path):
             read_labeled(tmp_path / name)
     with pytest.raises(DataError, match=r"labeled data .* is not a file"):
         read_labeled(tmp_path)
+    unicode_text = tmp_path / "unicode.csv"  # a spreadsheet's "Unicode text": UTF-16
+    unicode_text.write_bytes("text,label\ngg,positive\n".encode("utf-16"))
+    with pytest.raises(DataError, match=r"unicode\.csv is not UTF-8 text \(UTF-16, or binary\); save it as UTF-8"):
+        read_labeled(unicode_text)
+
+
+def test_rows_without_text_are_left_out_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "gaps.csv"
+    path.write_text("text,label,split\ngg,positive,test\n,neutral,test\n   ,negative,train\nok,neutral,train\n",
+                    encoding="utf-8")
+    with caplog.at_level("WARNING", logger="training.data"):
+        data = read_labeled(path)
+    assert data.texts == {"test": ["gg"], "train": ["ok"]} and data.labels == {"test": [2], "train": [1]}
+    assert "gaps.csv: 2 row(s) with an empty text left out (line 3, 4)" in caplog.text
+    only_gaps = tmp_path / "only_gaps.csv"
+    only_gaps.write_text("text,label\n,neutral\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has no labeled rows"):
+        read_labeled(only_gaps)
 
 
 def test_missing_column_error_names_the_column_and_the_option(tmp_path):
@@ -263,6 +281,10 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
     assert test["subsets"]["all"]["n"] == 40
     assert evaluate(clf_dir, labeled, split="train", quantize="off")["n"] == 40  # train stays readable
+    with caplog.at_level("WARNING", logger="training.evaluate"):  # every row: some of them learned
+        assert evaluate(clf_dir, labeled, quantize="off")["n"] == 120
+    assert "was trained on the train and dev rows of" in caplog.text and "not held out" in caplog.text
+    caplog.clear()
     other = tmp_path / "other.csv"  # the dev split of another labeled file is unseen to it
     other.write_text(labeled.read_text(encoding="utf-8") + "l99999,new message,neutral,dev\n", encoding="utf-8")
     assert fitted_splits(clf_dir, other) == ("train",)
@@ -323,6 +345,26 @@ def test_eval_reads_the_columns_it_is_told_with_and_without_subsets(tiny_model_d
     assert subsets["all"]["n"] == 3 and subsets["emote_only"]["n"] == 1
     assert main([*common, "--text-col", "msg", "--label-col", "mood", "--split-col", "fold", "--subsets"]) == 2
     assert "no column 'fold' (columns: id, msg, mood, part); choose one with --split-col" in capsys.readouterr().err
+
+
+def test_eval_options_that_would_be_ignored_or_misread_are_refused(tiny_model_dir, tmp_path, capsys):
+    labeled = tmp_path / "labeled.csv"
+    labeled.write_text("msg,label,split\nPogChamp PogChamp,positive,test\nDansGame,negative,test\n"
+                       "what time is it,neutral,test\n", encoding="utf-8")
+    common = ["eval", "--data", str(labeled), "--model", str(tiny_model_dir), "--quantize", "off",
+              "--text-col", "msg"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # argparse's one usage line, not a split called ''
+        main([*common, "--split", " ", "--subsets"])
+    assert "argument --split: empty; name a split such as train, dev or test" in capsys.readouterr().err
+    assert main([*common, "--lexicon", "mine.csv"]) == 2
+    assert "--lexicon is read only with --subsets" in capsys.readouterr().err
+    assert main([*common, "--split", "TEST", "--json"]) == 0  # split values are read in lower case
+    assert json.loads(capsys.readouterr().out)["n"] == 3
+    assert main([*common, "--subsets"]) == 0  # no dev rows, no id column: the footer says so
+    footer = capsys.readouterr().out
+    assert "threshold 0.2, the default: this file has no dev rows" in footer and "chosen on dev" not in footer
+    assert "version_1 and version_2 read the id column" in footer
 
 
 def test_mlm_checkpoint_keeps_the_base_pooler(tmp_path):
