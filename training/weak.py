@@ -9,33 +9,20 @@ Two sources of extra training examples, both labeled by the lexicon, never by ha
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterable
 from pathlib import Path
 
 from model.text import match_key, normalize
-from training.data import DataError
+from training.subsets import read_lexicon_kinds
 
 POLAR_THRESHOLD = 0.4  # |sentiment| at or above this is a polar token
 
 
 def read_lexicon(path: str | Path) -> dict[str, float]:
-    """token -> sentiment in [-1, 1]. Tokens are case-sensitive; slang rows are lower case."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"lexicon {path} does not exist")
-    lexicon: dict[str, float] = {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not {"token", "sentiment"} <= set(reader.fieldnames or []):
-            raise DataError(f"lexicon {path} needs the columns token and sentiment")
-        for line_no, row in enumerate(reader, start=2):
-            try:
-                lexicon[row["token"].strip()] = float(row["sentiment"])
-            except ValueError:
-                raise DataError(f"{path}:{line_no}: sentiment {row['sentiment']!r} is not a number") from None
-    return lexicon
+    """token -> sentiment in [-1, 1], read by `model.lexicon` (kinds dropped). Tokens are
+    case-sensitive; slang rows are lower case."""
+    return {token: value for token, (_, value) in read_lexicon_kinds(path).entries.items()}
 
 
 def label_of(sentiment: float, threshold: float = POLAR_THRESHOLD) -> int:
