@@ -178,8 +178,15 @@ def write_moments(moments: Sequence[Moment], path: Path) -> Path:
             quotes = list(moment.messages) + [""] * (3 - len(moment.messages))
             writer.writerow([ranks[moment.kind], moment.kind, hms(moment.at), f"{moment.at:g}", moment.hype,
                              f"{moment.rate:.2f}", f"{moment.mood:+.3f}", _signed(moment.before),
-                             _signed(moment.after), _signed(moment.change), moment.alert, *quotes[:3]])
+                             _signed(moment.after), _signed(moment.change), moment.alert,
+                             *map(spreadsheet_safe, quotes[:3])])
     return path
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A chat quote as a spreadsheet cell: a leading = + - @ would make Excel or Sheets read it
+    as a formula (`=HYPERLINK(...)` from a viewer), so it gets an apostrophe in front."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _signed(value: float | None) -> str:
@@ -193,6 +200,10 @@ def summary(analysis: Analysis, paths: Sequence[Path]) -> str:
     lines = [f"read {log.path}: {log.format}, {len(log.messages):,} messages over {hms(log.duration)}"]
     if log.skipped:
         lines.append(f"  skipped {sum(log.skipped.values()):,} entries: {log.skipped_summary()}")
+    if log.open_quotes:
+        shown = ", ".join(map(str, log.open_quotes[:5])) + (", ..." if len(log.open_quotes) > 5 else "")
+        lines.append(f"  read as typed: {len(log.open_quotes):,} CSV rows with a quote left open "
+                     f"(line {shown})")
     if log.assumed_rate:
         lines.append(f"  no time column: assumed {log.assumed_rate:g} msg/s, evenly spaced (set --rate)")
     if analysis.ignored:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
 import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from mood.argtypes import positive
 from mood.errors import UsageError
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
@@ -27,6 +30,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a directory for the report")
+    try:  # before the scoring, which takes a while on a long log
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     scorer = Scorer.from_settings(config.model, path=args.model)
     analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat_filter(),
                                    bucket_s=args.bucket, top=args.top, stream=sys.stderr))
@@ -49,18 +58,6 @@ def _duration(value: str) -> float:
     return seconds
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
-    def parse(value: str) -> int | float:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
-        if number <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
-        return number
-    return parse
-
-
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register `analyze`."""
     analyze = sub.add_parser("analyze", parents=[common],
@@ -71,8 +68,8 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     analyze.add_argument("--bucket", type=_duration, default=30.0, metavar="DURATION",
                          help="timeline bucket, e.g. 30s, 1m (default 30s)")
     analyze.add_argument("--model", metavar="PATH", help="model directory or 'default' (default: config)")
-    analyze.add_argument("--top", type=_positive(int), default=5, metavar="N",
+    analyze.add_argument("--top", type=positive(int), default=5, metavar="N",
                          help="hype peaks and swings to list (default 5 each)")
-    analyze.add_argument("--rate", type=_positive(float), default=10.0, metavar="MSG_PER_S",
+    analyze.add_argument("--rate", type=positive(float), default=10.0, metavar="MSG_PER_S",
                          help="for logs without times: messages per second to assume (default 10)")
     analyze.set_defaults(func=cmd_analyze)

@@ -31,11 +31,11 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
                            f"names: {', '.join(MESSAGE_COLUMNS)}")
     message_col = header.index(next(name for name in MESSAGE_COLUMNS if name in header))  # found above
     time_col, user_col = _pick(header, TIME_COLUMNS), _pick(header, USER_COLUMNS)
-    rows = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter)
-    next(rows)
+    lines = io.StringIO(text.lstrip()).readlines()
     skipped: Counter[str] = Counter()
+    open_quotes: list[int] = []
     parsed: list[tuple[tuple[float, bool] | None, str, str]] = []
-    for row in _tolerant(rows, skipped):
+    for row in _rows(lines, delimiter, len(header), skipped, open_quotes):
         if len(row) <= message_col or not row[message_col]:
             skipped["rows without message text" if len(row) > message_col else "malformed CSV rows"] += 1
             continue
@@ -52,9 +52,10 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     name = f"CSV ({', '.join(used)})"
     if time_col is None:
         messages = [LogMessage(i / assumed_rate, user, body) for i, (_, user, body) in enumerate(parsed)]
-        return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate)
+        return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate, open_quotes=open_quotes)
     log = collect(path, name, parsed, lambda p: (p[0][0], p[0][1], p[1], p[2]))
     log.skipped.update(skipped)
+    log.open_quotes = open_quotes
     return log
 
 
@@ -81,12 +82,36 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
     return None
 
 
-def _tolerant(rows: Iterator[list[str]], skipped: Counter[str]) -> Iterator[list[str]]:
-    """Rows of a csv.reader; a row the csv module rejects is counted and skipped."""
-    while True:
-        try:
-            yield next(rows)
-        except StopIteration:
-            return
-        except csv.Error:
-            skipped["malformed CSV rows"] += 1
+def _rows(lines: list[str], delimiter: str, width: int, skipped: Counter[str],
+          open_quotes: list[int]) -> Iterator[list[str]]:
+    """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
+    quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell: where a
+    row read over several lines has a later line that is a whole row of its own, its first line
+    is read as typed, quote included, its number is kept in `open_quotes`, and reading goes on
+    from the next line. A row the csv module rejects is counted and skipped."""
+    start = 1
+    while start < len(lines):
+        reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter)
+        done = 0  # lines of this reader's rows so far
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                skipped["malformed CSV rows"] += 1
+                done = reader.line_num
+                continue
+            first, last = start + done, start + reader.line_num
+            if any(len(_as_typed(line, delimiter)) >= width for line in lines[first + 1:last]):
+                open_quotes.append(first + 1)
+                yield _as_typed(lines[first], delimiter)
+                start = first + 1
+                break
+            done = reader.line_num
+            yield row
+
+
+def _as_typed(line: str, delimiter: str) -> list[str]:
+    """One line's cells with quotes read as plain characters."""
+    return next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])

@@ -36,6 +36,7 @@ class ChatLog:
     messages: list[LogMessage]
     skipped: Counter[str] = field(default_factory=Counter)
     assumed_rate: float | None = None
+    open_quotes: list[int] = field(default_factory=list)  # CSV lines read as typed: a quote left open
 
     @property
     def duration(self) -> float:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from analysis.chatlog import LogMessage
 from bot.config import MoodConfig
+from model.text import strip_invisible
 from mood.errors import UsageError
 from mood.labels import Score
 from mood.tracker import Bucket, MoodTracker, Swing, WindowStats
@@ -222,5 +223,7 @@ def representative(messages: Sequence[LogMessage], scores: Sequence[Score], offs
 
 
 def _quote(text: str) -> str:
-    text = " ".join(text.split())
+    """One line of chat as a person reads it: no control characters (a terminal would run an
+    escape sequence), whitespace collapsed, cut at QUOTE_CHARS."""
+    text = " ".join(strip_invisible(text).split())
     return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1] + "…"

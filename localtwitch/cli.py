@@ -7,17 +7,16 @@ import asyncio
 import logging
 from typing import Any
 
+from mood.argtypes import positive
 from mood.errors import UsageError
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from localtwitch.demo import DemoProgress, demo_until_signal, interrupted, summary
 
-    if args.speed <= 0:
-        raise UsageError("--speed must be positive")
     if not args.verbose:  # the transcript is the output; keep library chatter out of it
         logging.getLogger().setLevel(logging.WARNING)
-    if args.linger < 0:
+    if not args.linger >= 0:  # nan too
         raise UsageError("--linger must be 0 or more seconds")
     progress = DemoProgress()
     try:
@@ -39,8 +38,9 @@ def add_commands(sub: Any, shared: argparse.ArgumentParser) -> None:
     runs with settings of its own)."""
     demo = sub.add_parser("demo", parents=[shared],
                           help="run the bot against a local Twitch server replaying real chat")
-    demo.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = 50 msg/s)")
-    demo.add_argument("--limit", type=int, default=None, help="replay only the first N sample lines")
+    demo.add_argument("--speed", type=positive(float), default=1.0, help="replay speed (1 = 50 msg/s)")
+    demo.add_argument("--limit", type=positive(int), default=None,
+                      help="replay only the first N sample lines")
     demo.add_argument("--channel", default="demo_channel", help="channel name to use")
     demo.add_argument("--model", default="default", help="model directory (default: the shipped model)")
     demo.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",

@@ -7,11 +7,13 @@ import asyncio
 import dataclasses
 import json
 import logging
+import math
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from mood.argtypes import positive
 from mood.errors import UsageError
 
 log = logging.getLogger("twitch_mood")
@@ -98,7 +100,7 @@ def _rates(value: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated rates like 50,200,1000, got {value!r}"
         ) from None
-    if not rates or any(r <= 0 for r in rates):
+    if not rates or not all(math.isfinite(r) and r > 0 for r in rates):
         raise argparse.ArgumentTypeError("rates must be positive")
     return rates
 
@@ -118,9 +120,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
                        help=f"model directory, 'default', or '{TINY_MODEL}' (random 2-layer test model)")
     bench.add_argument("--corpus", metavar="FILE",
                        help="messages to score, one per line (default: the shared corpus)")
-    bench.add_argument("--messages", type=int, default=3000,
+    bench.add_argument("--messages", type=positive(int), default=3000,
                        help="messages per throughput run (default 3000)")
-    bench.add_argument("--seconds", type=float, default=5.0, help="seconds per offered rate (default 5)")
+    bench.add_argument("--seconds", type=positive(float), default=5.0,
+                       help="seconds per offered rate (default 5)")
     bench.add_argument("--rates", type=_rates, default=(50.0, 200.0, 1000.0),
                        help="offered rates in msg/s (default 50,200,1000)")
     bench.add_argument("--compare", action="store_true",

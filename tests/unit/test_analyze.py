@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.analyze import analyze, score_texts, write_report
+from analysis.analyze import analyze, score_texts, write_moments, write_report
 from analysis.chatlog import ChatLog, ChatLogError, LogMessage, read_chat_log
-from analysis.moments import hms, hype_peaks, replay, representative, sharpest_swings, timeline
+from analysis.moments import Moment, hms, hype_peaks, replay, representative, sharpest_swings, timeline
 from analysis.plot import coarsen, plot_mood
 from bot.cli import main
 from bot.config import ChatConfig, parse_config
@@ -114,6 +114,17 @@ def test_representative_messages_prefer_the_moments_direction_then_repetition():
     assert representative(messages, scores, offsets, 0, 5, +1)[0] == "good"
 
 
+def test_what_a_viewer_typed_cannot_run_in_a_terminal_or_a_spreadsheet(tmp_path):
+    typed = "\x1b]0;pwned\x07\x1b[31mRED pog"
+    messages, scores = scored([(1, typed), (1.1, '=HYPERLINK("http://evil","click")'), (1.2, "@SUM(1+1)")])
+    quotes = representative(messages, scores, [m.offset for m in messages], 0, 5, +1)
+    assert "]0;pwned[31mRED pog" in quotes and not any(ch in "".join(quotes) for ch in "\x1b\x07")
+    path = write_moments([Moment("hype peak", 1.0, 50, 3.0, 0.5, quotes)], tmp_path / "moments.csv")
+    row = next(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    cells = [row["message_1"], row["message_2"], row["message_3"]]
+    assert sorted(cells) == sorted(["]0;pwned[31mRED pog", "'=HYPERLINK(\"http://evil\",\"click\")", "'@SUM(1+1)"])
+
+
 def test_swings_are_measured_where_they_went_furthest():
     log = read_chat_log(SWING_LOG)
     scores = KeywordPredictor().predict([m.text for m in log.messages])
@@ -203,6 +214,26 @@ def test_cli_bad_log_is_one_line_error_and_nonzero_exit_before_loading_a_model(t
     assert code == 2
     assert err.startswith("twitch-mood: error: ") and expected in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_checks_rate_and_output_before_loading_a_model(tmp_path, capsys):
+    for rate in ("nan", "inf", "0"):
+        with pytest.raises(SystemExit):
+            main(["analyze", str(CHAT_LOGS / "stream.csv"), "--rate", rate])
+        assert f"argument --rate: expected a positive number, got {rate!r}" in capsys.readouterr().err
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where a folder should be", encoding="utf-8")
+    code = main(["analyze", str(CHAT_LOGS / "stream.csv"), "--out", str(blocked / "report"), "--model",
+                 str(tmp_path / "no-model")])
+    assert code == 2 and "cannot write the report to" in capsys.readouterr().err  # not a model error
+
+
+def test_cli_names_the_csv_rows_read_with_a_quote_left_open(tmp_path, tiny_model_dir, capsys):
+    log = tmp_path / "chat.csv"
+    log.write_text('user,message\na,hi\nb,"he said hi\nc,gg\nd,pog\n', encoding="utf-8")
+    assert main(["analyze", str(log), "--out", str(tmp_path / "out"), "--model", str(tiny_model_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "4 messages" in printed and "read as typed: 1 CSV rows with a quote left open (line 3)" in printed
 
 
 def test_cli_rejects_a_bad_bucket(capsys):

@@ -139,3 +139,15 @@ def test_commands_other_than_train_start_without_transformers():
             "print('transformers' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("command", "option", "value"), [
+    *((command, option, value) for command, option in (("demo", "--limit"), ("bench", "--messages"))
+      for value in ("0", "-1", "1.5")),
+    *((command, option, value) for command, option in (("demo", "--speed"), ("bench", "--seconds"))
+      for value in ("0", "-1", "nan", "inf")),
+])
+def test_counts_and_rates_that_are_not_positive_numbers_stop_at_the_usage_line(command, option, value, capsys):
+    with pytest.raises(SystemExit):
+        main([command, option, value])
+    assert f"argument {option}: expected a positive number, got {value!r}" in capsys.readouterr().err
