@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.lexicon import Lexicon, channel_emote_part
+from model.lexicon import Lexicon, WordParts, channel_emote_part
 from model.text import normalize
 
 
@@ -34,13 +34,14 @@ class ChatEncoder:
         self.tokenizer, self.max_length, self.lexicon = tokenizer, max_length, lexicon
         # Tokens added to the checkpoint's vocabulary (emotes, emoji, channel-emote word parts).
         self.emote_words = frozenset(tokenizer.get_added_vocab()) - set(tokenizer.all_special_tokens)
+        self.word_parts = WordParts(self.emote_words)
 
     def model_text(self, normalized: str) -> str:
         """What the tokenizer reads of a normalised message: each channel emote whose word part
         is one of the checkpoint's emote tokens replaced by that part (`abcHype` -> `Hype`)."""
         if not self.emote_words:
             return normalized
-        return " ".join(channel_word(word, self.emote_words) for word in normalized.split(" "))
+        return " ".join(channel_word(word, self.word_parts) for word in normalized.split(" "))
 
     def encode(self, texts: Sequence[str], lexicons: Sequence[Lexicon | None] | None = None) -> Encoded:
         """`lexicons[i]`, where given and not None, replaces the encoder's lexicon for text i
@@ -56,9 +57,11 @@ class ChatEncoder:
         return Encoded(ids, features)
 
 
-def channel_word(word: str, emote_words: frozenset[str]) -> str:
-    """`abcHype` -> `Hype` when `Hype` is an emote token; any other word unchanged."""
-    if word in emote_words:
+def channel_word(word: str, emote_words: WordParts) -> str:
+    """`abcHype` (or `abcHYPE`, `abcHypee`, `abcBigHype`) -> `Hype` when `Hype` is an emote token;
+    any other word unchanged."""
+    if word in emote_words.words:
         return word
     part = channel_emote_part(word)
-    return part if part is not None and part in emote_words else word
+    known = emote_words.find(part) if part is not None else None
+    return known if known is not None else word

@@ -17,7 +17,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +47,48 @@ def channel_emote_part(token: str) -> str | None:
     return match.group(1).lstrip("0123456789")
 
 
+# The last capitalised word of a word part (`SpeedLaugh` -> `Laugh`, `PikaJAM` -> `JAM`).
+_LAST_WORD = re.compile(r"(?:[A-Z][a-z0-9]+|[A-Z][A-Z0-9]*)$")
+_TRAILING_REPEAT = re.compile(r"(.)\1+$")
+
+
+class WordParts:
+    """Channel-emote word parts (a lexicon's `suffix` rows, or a tokenizer's emote tokens),
+    matched the ways chatters spell them: as written (`abcHype`), in other capitals (`abcHYPE`),
+    with a held last letter (`abcCryy`, `abcLMAOOO`), or as the last word of a longer part
+    (`abcSpeedLaugh`). `find` gives the known part's own spelling, so training and scoring read
+    the same token."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self.folded: dict[str, str] = {}
+        for word in sorted(self.words):  # sorted: the same winner for `Lul` and `LUL` every run
+            self.folded.setdefault(word.casefold(), word)
+
+    def find(self, part: str) -> str | None:
+        """The known spelling of the word part `part`, or None."""
+        found = self._spelled(part)
+        if found is None:
+            last = _LAST_WORD.search(part)
+            if last is not None and last.start() > 0:
+                found = self._spelled(last.group(0))
+        return found
+
+    def _spelled(self, part: str) -> str | None:
+        if part in self.words:
+            return part
+        held = _TRAILING_REPEAT.search(part)
+        candidates = [part]
+        if held is not None:  # `Cryy` -> `Cry`; `Hmmm` -> `Hm` and `Hmm`
+            stem = part[:held.start()]
+            candidates += [stem + held.group(1), stem + held.group(1) * 2]
+        for candidate in candidates:
+            found = candidate if candidate in self.words else self.folded.get(candidate.casefold())
+            if found is not None:
+                return found
+        return None
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """token -> (kind, sentiment in [-1, 1]); `suffix` rows are the word parts of channel emotes."""
@@ -60,6 +102,10 @@ class Lexicon:
     @cached_property
     def suffixes(self) -> dict[str, float]:
         return {token: value for token, (kind, value) in self.entries.items() if kind == SUFFIX}
+
+    @cached_property
+    def word_parts(self) -> WordParts:
+        return WordParts(self.suffixes)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -83,8 +129,9 @@ class Lexicon:
             found = self._sentiments.get(token.lower().strip(".,!?"))
         if found is None:
             part = channel_emote_part(token)
-            if part is not None:
-                found = self.suffixes.get(part)
+            known = self.word_parts.find(part) if part is not None else None
+            if known is not None:
+                found = self.suffixes[known]
         return found
 
     def hits(self, text: str) -> list[float]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from model.lexicon import SUFFIX, Lexicon, channel_emote_part
+from model.lexicon import SUFFIX, Lexicon, WordParts, channel_emote_part
 from model.text import normalize
 from training.subsets import EMOTE_KINDS
 from training.weak import POLAR_THRESHOLD, label_of
@@ -114,6 +114,7 @@ class EmoteInventor:
 
     def __init__(self, lexicon: Lexicon, emote_words: frozenset[str] = frozenset(), seed: int = 0) -> None:
         self.lexicon, self.emote_words = lexicon, emote_words
+        self.emote_parts = WordParts(emote_words)
         self.rng = random.Random(seed)
         self.used: set[str] = set()
         polar = [value for token, (kind, value) in lexicon.entries.items()
@@ -141,8 +142,9 @@ class EmoteInventor:
         while True:
             word = make()
             part = channel_emote_part(word)
+            known_part = part is not None and self.emote_parts.find(part) is not None
             if (word not in self.used and self.lexicon.sentiment(word) is None
-                    and word not in self.emote_words and (part is None or part not in self.emote_words)):
+                    and word not in self.emote_words and not known_part):
                 self.used.add(word)
                 return word
 

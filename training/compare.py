@@ -73,7 +73,7 @@ def probe(model: Path) -> dict[str, int]:
 
 def checked_emote(inventor: EmoteInventor) -> str:
     """A channel emote in shapes training never invents: a digit in the prefix (`qrs7Blep`) or an
-    all-capitals word part (`zorpBLEP`), as real channel emotes often are."""
+    all-capitals word part (`zorpGLORK`), as real channel emotes often are."""
     part = inventor.pseudo_word()
     if inventor.rng.random() < 0.5:
         return inventor.pseudo_word().lower()[:3] + str(inventor.rng.randrange(10)) + part

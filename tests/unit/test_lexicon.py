@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_config
-from model.lexicon import CUSTOM, FEATURE_NAMES, Lexicon, LexiconError, read_lexicon
+from model.lexicon import CUSTOM, FEATURE_NAMES, Lexicon, LexiconError, WordParts, read_lexicon
 from model.paths import shared_data_dir
 from model.text import normalize
 from training.augment import EmoteInventor, EmoteSwapper, invented_examples, polarity, swapped_examples
@@ -24,6 +24,21 @@ def test_lookup_exact_lower_case_and_channel_word_part():
     assert SMALL.sentiment("GG!") == 0.5  # slang rows are lower case; trailing punctuation goes
     assert SMALL.sentiment("abcHype") == 0.8 and SMALL.sentiment("qrs2Hype") == 0.8
     assert SMALL.sentiment("Hyped") is None and SMALL.sentiment("hello") is None
+
+
+def test_channel_emote_word_parts_are_found_as_chatters_spell_them():
+    parts = Lexicon({"Hype": ("suffix", 0.8), "Cry": ("suffix", -0.6), "Laugh": ("suffix", 0.7),
+                     "Hmm": ("suffix", 0.0), "LUL": ("suffix", 0.6), "Lul": ("suffix", 0.4),
+                     "Sad": ("twitch_global", -0.5)})
+    found = {token: parts.sentiment(token) for token in (
+        "abcHYPE", "abcHypeee", "abcCryy", "wideSpeedLaugh", "xyzPikaLAUGH", "abcHmmmm", "abcLUL", "abcLul",
+        "abcLuL", "abcSad", "abcHyped", "abcZorp", "HYPE")}
+    assert found == {"abcHYPE": 0.8, "abcHypeee": 0.8, "abcCryy": -0.6, "wideSpeedLaugh": 0.7,
+                     "xyzPikaLAUGH": 0.7, "abcHmmmm": 0.0, "abcLUL": 0.6, "abcLul": 0.4,
+                     "abcLuL": 0.6,  # other capitals: the first known spelling in sorted order, every run
+                     "abcSad": None,  # only suffix rows are word parts
+                     "abcHyped": None, "abcZorp": None, "HYPE": None}  # a word part needs a channel prefix
+    assert WordParts(["Hype", "Laugh"]).find("SpeedLaughh") == "Laugh"  # the known token's own spelling
 
 
 def test_features_of_hits_and_of_nothing():

@@ -476,6 +476,11 @@ def test_channel_emotes_reach_the_model_identically_in_training_and_scoring(lexi
     assert runtime.features is not None
     assert training_item["lexicon_features"] == runtime.features[0]
     assert runtime.features[0][0] == 1.0 and runtime.features[0][1] > 0.4  # `Hype` is known and positive
+    spelled = "abcHYPE xyzBigHypee"  # other capitals, a held letter, a longer word part: still `Hype`
+    training_item = EncodedSet(encoder, [spelled], [2])[0]
+    runtime = Scorer.load(clf_dir, quantize="off").encoder.encode([spelled])
+    assert training_item["input_ids"] == runtime.input_ids[0] and training_item["input_ids"].count(hype) == 2
+    assert runtime.features is not None and training_item["lexicon_features"] == runtime.features[0]
 
 
 def test_an_invented_emotes_entry_reads_in_training_as_a_streamers_csv_at_scoring(lexicon_model, tmp_path):
