@@ -202,7 +202,7 @@ def summary(analysis: Analysis, paths: Sequence[Path]) -> str:
         lines.append(f"  skipped {sum(log.skipped.values()):,} entries: {log.skipped_summary()}")
     if log.open_quotes:
         shown = ", ".join(map(str, log.open_quotes[:5])) + (", ..." if len(log.open_quotes) > 5 else "")
-        lines.append(f"  read as typed: {len(log.open_quotes):,} CSV rows with a quote left open "
+        lines.append(f"  {len(log.open_quotes):,} CSV rows with a quote left open, each read on its own "
                      f"(line {shown})")
     if log.assumed_rate:
         lines.append(f"  no time column: assumed {log.assumed_rate:g} msg/s, evenly spaced (set --rate)")

@@ -85,33 +85,36 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
 def _rows(lines: list[str], delimiter: str, width: int, skipped: Counter[str],
           open_quotes: list[int]) -> Iterator[list[str]]:
     """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
-    quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell: where a
-    row read over several lines has a later line that is a whole row of its own, its first line
-    is read as typed, quote included, its number is kept in `open_quotes`, and reading goes on
-    from the next line. A row the csv module rejects is counted and skipped."""
+    quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell (or run
+    into the csv module's field limit): where the lines strictly inside a row read over several
+    lines are whole rows of their own, the row's first line is read on its own (the open cell
+    to the end of the line), its number is kept in `open_quotes`, and reading goes on from the
+    next line. A row the csv module rejects otherwise is counted and skipped."""
     start = 1
     while start < len(lines):
         reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter)
         done = 0  # lines of this reader's rows so far
         while True:
             try:
-                row = next(reader)
+                row: list[str] | None = next(reader)
             except StopIteration:
                 return
             except csv.Error:
-                skipped["malformed CSV rows"] += 1
-                done = reader.line_num
-                continue
+                row = None
             first, last = start + done, start + reader.line_num
-            if any(len(_as_typed(line, delimiter)) >= width for line in lines[first + 1:last]):
+            inside = lines[first + 1:last - 1]
+            if any(len(_cells(line, delimiter)) >= width for line in inside):
                 open_quotes.append(first + 1)
-                yield _as_typed(lines[first], delimiter)
+                yield _cells(lines[first], delimiter)
                 start = first + 1
                 break
             done = reader.line_num
+            if row is None:
+                skipped["malformed CSV rows"] += 1
+                continue
             yield row
 
 
-def _as_typed(line: str, delimiter: str) -> list[str]:
-    """One line's cells with quotes read as plain characters."""
-    return next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+def _cells(line: str, delimiter: str) -> list[str]:
+    """One line's cells on its own: a quote it leaves open takes the rest of the line."""
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])

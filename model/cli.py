@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import math
 import sys
 import tempfile
 from pathlib import Path
@@ -94,15 +93,8 @@ def _compare(args: argparse.Namespace, config: Any, texts: list[str]) -> int:
 
 
 def _rates(value: str) -> tuple[float, ...]:
-    try:
-        rates = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated rates like 50,200,1000, got {value!r}"
-        ) from None
-    if not rates or not all(math.isfinite(r) and r > 0 for r in rates):
-        raise argparse.ArgumentTypeError("rates must be positive")
-    return rates
+    """Comma-separated positive rates (`50,200,1000`)."""
+    return tuple(float(positive(float)(v)) for v in value.split(","))
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:

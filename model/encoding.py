@@ -36,22 +36,26 @@ class ChatEncoder:
         self.emote_words = frozenset(tokenizer.get_added_vocab()) - set(tokenizer.all_special_tokens)
         self.word_parts = WordParts(self.emote_words)
 
-    def model_text(self, normalized: str) -> str:
+    def model_text(self, normalized: str, lexicon: Lexicon | None = None) -> str:
         """What the tokenizer reads of a normalised message: each channel emote whose word part
-        is one of the checkpoint's emote tokens replaced by that part (`abcHype` -> `Hype`)."""
+        is one of the checkpoint's emote tokens replaced by that part (`abcHype` -> `Hype`),
+        except a word the lexicon in force lists as it is typed (a streamer's own `zorpBLEP`
+        stays itself, and its row decides how it reads)."""
         if not self.emote_words:
             return normalized
-        return " ".join(channel_word(word, self.word_parts) for word in normalized.split(" "))
+        own = (lexicon or self.lexicon or Lexicon()).entries
+        return " ".join(word if word in own else channel_word(word, self.word_parts)
+                        for word in normalized.split(" "))
 
     def encode(self, texts: Sequence[str], lexicons: Sequence[Lexicon | None] | None = None) -> Encoded:
         """`lexicons[i]`, where given and not None, replaces the encoder's lexicon for text i
         (a channel with its own emotes)."""
         normalized = [normalize(t) for t in texts]
-        ids = self.tokenizer([self.model_text(t) for t in normalized], truncation=True,
-                             max_length=self.max_length)["input_ids"]
+        chosen = lexicons or [None] * len(normalized)
+        ids = self.tokenizer([self.model_text(t, own) for t, own in zip(normalized, chosen, strict=True)],
+                             truncation=True, max_length=self.max_length)["input_ids"]
         if self.lexicon is None:
             return Encoded(ids, None)
-        chosen = lexicons or [None] * len(normalized)
         features = [(own or self.lexicon).features(text)
                     for text, own in zip(normalized, chosen, strict=True)]
         return Encoded(ids, features)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from model.paths import shared_data_dir
+from mood.errors import UsageError
 from training.args import MlmArgs, PipelineArgs, SentimentArgs
-from training.data import DataError
 
 T = TypeVar("T")
 
@@ -70,7 +70,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               f"{model} on {args.data}, split {subsets['split']}\n{format_subsets(subsets)}")
         return 0
     if args.lexicon is not None:
-        raise DataError("--lexicon is read only with --subsets (the lexicon-only classifier beside the "
+        raise UsageError("--lexicon is read only with --subsets (the lexicon-only classifier beside the "
                         "model)")
     report = evaluate(model, args.data, text_col=args.text_col, label_col=args.label_col,
                       split_col=args.split_col, split=args.split, quantize=args.quantize,

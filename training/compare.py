@@ -72,7 +72,7 @@ def probe(model: Path) -> dict[str, int]:
 
 
 def checked_emote(inventor: EmoteInventor) -> str:
-    """A channel emote in shapes training never invents: a digit in the prefix (`qrs7Blep`) or an
+    """A channel emote in shapes training never invents: a digit in the prefix (`qrs7Glork`) or an
     all-capitals word part (`zorpGLORK`), as real channel emotes often are."""
     part = inventor.pseudo_word()
     if inventor.rng.random() < 0.5:

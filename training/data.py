@@ -171,13 +171,13 @@ def _read_rows(reader: csv.DictReader, path: Path, result: LabeledSet, text_col:
         if row.get(None):  # DictReader's key for cells beyond the header
             raise DataError(f"{path}:{reader.line_num}: more cells than the header's {len(columns)} "
                             "(a comma in an unquoted text?)")
+        if not (row[text_col] or "").strip():
+            result.empty_lines.append(reader.line_num)
+            continue
         try:
             label = parse_label(row[label_col] or "")
         except DataError as exc:
             raise DataError(f"{path}:{reader.line_num}: {exc}") from None
-        if not (row[text_col] or "").strip():
-            result.empty_lines.append(reader.line_num)
-            continue
         split = ((row.get(split_column) or "") if split_column else "").strip().lower() or default_split
         result.texts.setdefault(split, []).append(row[text_col] or "")
         result.labels.setdefault(split, []).append(label)

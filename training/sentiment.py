@@ -61,9 +61,9 @@ class EncodedSet(torch.utils.data.Dataset):
             for i, own in enumerate(entries):
                 if own:  # one merged lexicon at a time: a copy of the lexicon per text would not fit
                     own_lexicon = encoder.lexicon.merged(Lexicon({t: (CUSTOM, v) for t, v in own.items()}))
-                    own_features = encoder.encode([texts[i]], [own_lexicon]).features
-                    assert own_features is not None
-                    features[i] = own_features[0]
+                    own_encoded = encoder.encode([texts[i]], [own_lexicon])
+                    assert own_encoded.features is not None
+                    self.encoded.input_ids[i], features[i] = own_encoded.input_ids[0], own_encoded.features[0]
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -233,7 +233,7 @@ def test_cli_names_the_csv_rows_read_with_a_quote_left_open(tmp_path, tiny_model
     log.write_text('user,message\na,hi\nb,"he said hi\nc,gg\nd,pog\n', encoding="utf-8")
     assert main(["analyze", str(log), "--out", str(tmp_path / "out"), "--model", str(tiny_model_dir)]) == 0
     printed = capsys.readouterr().out
-    assert "4 messages" in printed and "read as typed: 1 CSV rows with a quote left open (line 3)" in printed
+    assert "4 messages" in printed and "1 CSV rows with a quote left open, each read on its own (line 3)" in printed
 
 
 def test_cli_rejects_a_bad_bucket(capsys):

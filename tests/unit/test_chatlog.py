@@ -103,17 +103,26 @@ def test_bad_rows_inside_a_good_csv_are_skipped_and_counted(tmp_path):
     assert "1 rows with an unreadable time" in log.skipped_summary()
 
 
-def test_a_quote_left_open_costs_one_row_as_typed_not_the_rest_of_the_log(tmp_path):
+def test_a_quote_left_open_costs_one_row_read_on_its_own_not_the_rest_of_the_log(tmp_path):
     rows = ["user,message", *(f"u{i},msg {i}" for i in range(1, 300))]
-    rows[52] = 'bob,"he said hi'
-    rows[120] = 'amy,"two\nlines"'  # a quoted cell with a line break is still one message
+    rows[52] = 'bob,"he said hi, then left'
+    rows[120] = 'amy,"two\nlines, with a comma"'  # a quoted cell with a line break is still one message
     path = tmp_path / "quote.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     log = read_chat_log(path)
     texts = [m.text for m in log.messages]
-    assert len(texts) == 299 and texts[50:53] == ["msg 51", '"he said hi', "msg 53"]
-    assert texts[119] == "two\nlines" and texts[-1] == "msg 299"
+    assert len(texts) == 299 and texts[50:53] == ["msg 51", "he said hi, then left", "msg 53"]
+    assert texts[119] == "two\nlines, with a comma" and texts[-1] == "msg 299"
     assert log.open_quotes == [53] and not log.skipped
+
+
+def test_a_quote_left_open_past_the_csv_field_limit_loses_only_its_row(tmp_path):
+    rows = ["user,message", 'bob,"he said hi', *(f"u{i},{'long message ' * 10}{i}" for i in range(2, 2000))]
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")  # about 280 kB after the open quote
+    log = read_chat_log(path)
+    assert len(log.messages) == 1999 and log.messages[0].text == "he said hi"
+    assert log.messages[-1].text.endswith("1999") and log.open_quotes == [2] and not log.skipped
 
 
 def test_odd_bytes_in_a_text_log_are_kept_not_fatal(tmp_path):

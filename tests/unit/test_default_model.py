@@ -79,18 +79,19 @@ def test_a_streamers_emote_csv_changes_the_reading_without_retraining(default_sc
 
 def test_reading_the_emote_csv_again_replaces_the_last_read_and_a_bad_file_changes_nothing(tmp_path):
     """What the running bot does when a streamer edits the file (bot/emotes.py): each read starts
-    from the checkpoint's own lexicon, and a file with a bad line leaves the emotes in force."""
+    from the checkpoint's own lexicon, and a file with a bad line leaves the emotes in force.
+    `zorpBLEP` also spells the known word part `Blep` (0.3): the streamer's own row for it wins."""
     scorer = Scorer.load("default")
     emotes, own = tmp_path / "emotes.csv", tmp_path / "own.csv"
-    texts, channels = ["wub7FLIB wub7FLIB", "wub7FLIB wub7FLIB", "zorpGLORK"], [None, "one", "one"]
+    texts, channels = ["wub7FLIB wub7FLIB", "wub7FLIB wub7FLIB", "zorpBLEP"], [None, "one", "one"]
     emotes.write_text("token,sentiment\nwub7FLIB,0.9\n", encoding="utf-8")
-    own.write_text("token,sentiment\nzorpGLORK,-0.9\n", encoding="utf-8")
+    own.write_text("token,sentiment\nzorpBLEP,-0.9\n", encoding="utf-8")
     scorer.use_emotes(emotes, channels={"one": own})
     assert [s.label for s in scorer.predict(texts, channels)] == ["positive", "positive", "negative"]
     emotes.write_text("token,sentiment\nwub7FLIB,-0.9\n", encoding="utf-8")
     scorer.use_emotes(emotes, channels={"one": own})
     assert [s.label for s in scorer.predict(texts, channels)] == ["negative", "negative", "negative"]
-    own.write_text("token,sentiment\nzorpGLORK,lots\n", encoding="utf-8")
+    own.write_text("token,sentiment\nzorpBLEP,lots\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"own\.csv:2: sentiment 'lots' is not a number"):
         scorer.use_emotes(emotes, channels={"one": own})
     assert [s.label for s in scorer.predict(texts, channels)] == ["negative", "negative", "negative"]

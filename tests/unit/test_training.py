@@ -84,12 +84,12 @@ def test_odd_labeled_files_are_read_as_meant_or_refused_in_one_line(tmp_path):
 
 def test_rows_without_text_are_left_out_with_a_warning(tmp_path, caplog):
     path = tmp_path / "gaps.csv"
-    path.write_text("text,label,split\ngg,positive,test\n,neutral,test\n   ,negative,train\nok,neutral,train\n",
-                    encoding="utf-8")
+    path.write_text("text,label,split\ngg,positive,test\n,neutral,test\n   ,negative,train\nok,neutral,train\n,,\n",
+                    encoding="utf-8")  # the last: a spreadsheet's blank row
     with caplog.at_level("WARNING", logger="training.data"):
         data = read_labeled(path)
     assert data.texts == {"test": ["gg"], "train": ["ok"]} and data.labels == {"test": [2], "train": [1]}
-    assert "gaps.csv: 2 row(s) with an empty text left out (line 3, 4)" in caplog.text
+    assert "gaps.csv: 3 row(s) with an empty text left out (line 3, 4, 6)" in caplog.text
     only_gaps = tmp_path / "only_gaps.csv"
     only_gaps.write_text("text,label\n,neutral\n", encoding="utf-8")
     with pytest.raises(DataError, match="has no labeled rows"):
