@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     config = resolve_config(args.config)
     if not args.texts and sys.stdin.isatty():
         raise UsageError("give texts to score, or pipe messages in, one per line")
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    texts = args.texts or _stdin_lines(sys.stdin)
     scorer = Scorer.from_settings(config.model, path=args.model)
     for text, score in zip(texts, scorer.predict(texts), strict=True):
         if args.json:
@@ -90,6 +91,15 @@ def _compare(args: argparse.Namespace, config: Any, texts: list[str]) -> int:
                                  threads=config.model.threads))
     print(json.dumps(result) if args.json else format_compare(result))
     return 0
+
+
+def _stdin_lines(stream: Iterable[str]) -> list[str]:
+    """Piped messages, one a line, as typed: without the line ending (a Windows `\\r\\n` too)
+    or a byte-order mark before the first."""
+    lines = [line.rstrip("\r\n") for line in stream]
+    if lines:
+        lines[0] = lines[0].removeprefix("\ufeff")
+    return lines
 
 
 def _rates(value: str) -> tuple[float, ...]:

@@ -36,6 +36,14 @@ def test_score_prints_label_and_value_per_text(tiny_model_dir, capsys):
         assert label in {"negative", "neutral", "positive"} and -1 <= float(value) <= 1
 
 
+def test_score_reads_piped_lines_as_typed(tiny_model_dir, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\ufeffpog\r\n\r\nwhat a play\n"))  # a Windows file
+    assert main(["score", "--model", str(tiny_model_dir), "--json"]) == 0
+    assert [json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()] == ["pog", "", "what a play"]
+
+
 def test_score_json_has_probabilities(tiny_model_dir, capsys):
     assert main(["score", "--json", "--model", str(tiny_model_dir), "gg"]) == 0
     row = json.loads(capsys.readouterr().out)
