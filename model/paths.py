@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -33,7 +34,11 @@ def hub_downloads_allowed() -> bool:
 def model_path_problem(value: str) -> str | None:
     """Why `value` cannot name a model, judged without loading anything; None when it may.
     A relative directory is taken from the working directory, as the loader takes it."""
-    if value == "default" or Path(value).expanduser().is_dir() or is_hub_name(value):
+    if value == "default" or Path(value).expanduser().is_dir():
+        return None
+    if difflib.get_close_matches(value.lower(), ["default"], n=1, cutoff=0.7):  # `defualt`, `Default`
+        return f"{value!r} is no directory; did you mean default?"
+    if is_hub_name(value):
         return None
     return f"expected {MODEL_PATH_ACCEPTS}, found {value!r}"
 

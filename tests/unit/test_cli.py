@@ -73,6 +73,9 @@ def test_config_check_refuses_a_model_path_that_is_no_directory_nor_hub_name(tmp
     assert main(["config", "check", "--config", str(config)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"twitch-mood: error: {config}:2: model.path: expected")
+    config.write_text("model:\n  path: defualt\n", encoding="utf-8")  # a hub name by shape, a typo by intent
+    assert main(["config", "check", "--config", str(config)]) == 2
+    assert "model.path: 'defualt' is no directory; did you mean default?" in capsys.readouterr().err
 
 
 def test_bench_json_reports_both_modes_and_latency(capsys):
