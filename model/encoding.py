@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.lexicon import Lexicon, WordParts, channel_emote_part
+from model.lexicon import Lexicon, WordParts
 from model.text import normalize
 
 
@@ -66,6 +66,5 @@ def channel_word(word: str, emote_words: WordParts) -> str:
     any other word unchanged."""
     if word in emote_words.words:
         return word
-    part = channel_emote_part(word)
-    known = emote_words.find(part) if part is not None else None
+    known = emote_words.of_emote(word)
     return known if known is not None else word

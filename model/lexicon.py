@@ -65,6 +65,11 @@ class WordParts:
         for word in sorted(self.words):  # sorted: the same winner for `Lul` and `LUL` every run
             self.folded.setdefault(word.casefold(), word)
 
+    def of_emote(self, token: str) -> str | None:
+        """The known word part of a token shaped like a channel emote (`abcHYPE` -> `Hype`), or None."""
+        part = channel_emote_part(token)
+        return self.find(part) if part is not None else None
+
     def find(self, part: str) -> str | None:
         """The known spelling of the word part `part`, or None."""
         found = self._spelled(part)
@@ -128,8 +133,7 @@ class Lexicon:
         if found is None:
             found = self._sentiments.get(token.lower().strip(".,!?"))
         if found is None:
-            part = channel_emote_part(token)
-            known = self.word_parts.find(part) if part is not None else None
+            known = self.word_parts.of_emote(token)
             if known is not None:
                 found = self.suffixes[known]
         return found

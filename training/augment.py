@@ -141,10 +141,8 @@ class EmoteInventor:
         """The first word `make` gives that is new (see the class)."""
         while True:
             word = make()
-            part = channel_emote_part(word)
-            known_part = part is not None and self.emote_parts.find(part) is not None
             if (word not in self.used and self.lexicon.sentiment(word) is None
-                    and word not in self.emote_words and not known_part):
+                    and word not in self.emote_words and self.emote_parts.of_emote(word) is None):
                 self.used.add(word)
                 return word
 
