@@ -230,7 +230,8 @@ def parse_lexicon(data: bytes, path: str | Path, *, one_word: bool = False) -> L
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = reader.fieldnames or []
-        if not {"token", "sentiment"} <= set(header):
+        reader.fieldnames = [name.strip().lower() for name in header]  # a spreadsheet's `Token,Sentiment`
+        if not {"token", "sentiment"} <= set(reader.fieldnames):
             raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
                                f"(and optionally kind); its first line is {','.join(header)!r}")
         for row in reader:

@@ -59,8 +59,8 @@ def test_a_streamers_rows_win_over_the_shipped_ones():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("Token,Sentiment\nzzz,1\n", "needs a header with the columns token and sentiment .*its first line is "
-                                  "'Token,Sentiment'"),
+    ("emote,score\nzzz,1\n", "needs a header with the columns token and sentiment .*its first line is "
+                              "'emote,score'"),
     ("token,sentiment\nzzz,-0,5\n", r":2: sentiment -0,5 has a decimal comma; write it with a point \(0.5\)"),
     ("token,sentiment\nzzz\n", r":2: sentiment '' is not a number"),  # a row half saved
     ('token,sentiment\n"zzz,0.5\n' + "x" * 140_000 + "\n", r":\d+: not CSV \(field larger than field limit"),
@@ -78,6 +78,12 @@ def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         read_lexicon(path, one_word=True)
+
+
+def test_a_spreadsheets_header_in_capitals_or_with_spaces_is_read(tmp_path):
+    path = tmp_path / "emotes.csv"
+    path.write_text("Token, Sentiment ,KIND\nzzzA,0.9,custom\n", encoding="utf-8")
+    assert read_lexicon(path, one_word=True).entries == {"zzzA": ("custom", 0.9)}
 
 
 def test_a_note_or_an_empty_field_after_the_sentiment_is_left_alone(tmp_path):
