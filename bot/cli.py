@@ -54,6 +54,16 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     run.set_defaults(func=cmd_run)
 
 
+def installed_version() -> str:
+    """The installed package's version (pyproject.toml), or `unknown` when run from a bare tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("twitch-mood")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; given the `command` the arguments name, the `train` stages are
     built only for `train` (see training.cli.add_commands), and every command is listed."""
@@ -74,6 +84,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="twitch-mood",
                                      description="A Twitch chat bot that reads the mood of chat.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (add_commands, add_web_commands, add_model_commands, add_analysis_commands):
         add(sub, common)

@@ -162,3 +162,12 @@ def test_counts_and_rates_that_are_not_positive_numbers_stop_at_the_usage_line(c
     with pytest.raises(SystemExit):
         main([command, option, value])
     assert f"argument {option}: expected a positive number, got {value!r}" in capsys.readouterr().err
+
+
+def test_version_names_the_installed_release(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"twitch-mood {version('twitch-mood')}"
