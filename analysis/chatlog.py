@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Any
 from analysis.csvlog import read_csv
 from analysis.logtime import absolute_seconds, finite_number
 from analysis.logtypes import ACCEPTED, ChatLog, ChatLogError, LogMessage, Skip, collect
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ChatLog", "ChatLogError", "LogMessage", "read_chat_log"]
 
@@ -65,15 +68,31 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped); a few bad bytes become U+FFFD, binary data is refused."""
-    head = data[:8192]
+    """UTF-8 text (a BOM is dropped); a few bad bytes become U+FFFD. A file saved as UTF-16 with
+    its byte-order mark (Windows' "Unicode text") or in Windows-1252 (Latin-1) is read as such;
+    binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ChatLogError(f"{path} starts as UTF-16 text but is cut off or corrupt") from None
     text = data.decode("utf-8-sig", errors="replace")
-    sample = text[:8192]
-    odd = sum(1 for c in sample if c == "\ufffd" or (c < " " and c not in "\t\n\r\f"))
-    if b"\x00" in head or odd > 0.05 * max(len(sample), 1):
+    if b"\x00" not in data[:8192] and not _mostly_text(text):
+        legacy = data.decode("cp1252", errors="replace")
+        if _mostly_text(legacy):
+            log.warning("%s is not UTF-8 text: read as Windows-1252 (Latin-1)", path)
+            return legacy
+    if b"\x00" in data[:8192] or not _mostly_text(text):
         raise ChatLogError(f"{path} is binary data, not a chat log (starts with bytes "
                            f"{data[:8].hex(' ')}); {ACCEPTED}")
     return text
+
+
+def _mostly_text(text: str) -> bool:
+    """Whether at most 5% of the first 8 KiB of characters are undecodable or control characters."""
+    sample = text[:8192]
+    odd = sum(1 for c in sample if c == "\ufffd" or (c < " " and c not in "\t\n\r\f"))
+    return odd <= 0.05 * max(len(sample), 1)
 
 
 # -- JSON ------------------------------------------------------------------------------------

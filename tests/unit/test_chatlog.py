@@ -133,6 +133,19 @@ def test_odd_bytes_in_a_text_log_are_kept_not_fatal(tmp_path):
     assert texts[0] == "caf\ufffd PogChamp" and texts[2] == "😂😂😂"
 
 
+def test_a_log_saved_as_windows_unicode_or_latin_1_is_read_as_saved(tmp_path, caplog):
+    rows = "user,message\n" + "".join(f"u{i},café olé señor {i} PogChamp\n" for i in range(40))
+    utf16 = tmp_path / "unicode.csv"
+    utf16.write_bytes(rows.encode("utf-16"))  # with its byte-order mark, as Notepad saves it
+    assert read_chat_log(utf16).messages[0].text == "café olé señor 0 PogChamp"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(rows.encode("cp1252"))  # every line has bytes that are not UTF-8
+    with caplog.at_level("WARNING", logger="analysis.chatlog"):
+        log = read_chat_log(latin)
+    assert [m.text for m in log.messages][-1] == "café olé señor 39 PogChamp" and len(log.messages) == 40
+    assert "latin.csv is not UTF-8 text: read as Windows-1252 (Latin-1)" in caplog.text
+
+
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     path = tmp_path / name
     path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
