@@ -30,15 +30,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a directory for the report")
+    created = not out.exists()
     try:  # before the scoring, which takes a while on a long log
         out.mkdir(parents=True, exist_ok=True)
         if not os.access(out, os.W_OK):
             raise PermissionError(errno.EACCES, "Permission denied")
     except OSError as exc:
         raise UsageError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
-    scorer = Scorer.from_settings(config.model, path=args.model)
-    analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat_filter(),
-                                   bucket_s=args.bucket, top=args.top, stream=sys.stderr))
+    try:
+        scorer = Scorer.from_settings(config.model, path=args.model)
+        analysis = asyncio.run(analyze(log_file, scorer, mood=config.mood, chat=config.chat_filter(),
+                                       bucket_s=args.bucket, top=args.top, stream=sys.stderr))
+    except BaseException:  # a bad --model, Ctrl+C: no empty report directory is left behind
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
     try:
         paths = write_report(analysis, out)
     except OSError as exc:

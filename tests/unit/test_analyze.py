@@ -216,6 +216,16 @@ def test_cli_bad_log_is_one_line_error_and_nonzero_exit_before_loading_a_model(t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_model_that_cannot_load_leaves_no_empty_report_directory(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["analyze", str(CHAT_LOGS / "stream.csv"), "--out", str(out), "--model", str(tmp_path / "typo")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+    assert not out.exists()
+    out.mkdir()  # a directory that was there before stays
+    assert main(["analyze", str(CHAT_LOGS / "stream.csv"), "--out", str(out), "--model", str(tmp_path / "typo")]) == 2
+    assert out.is_dir()
+
+
 def test_cli_checks_rate_and_output_before_loading_a_model(tmp_path, capsys):
     for rate in ("nan", "inf", "0"):
         with pytest.raises(SystemExit):
