@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import TextIO
 
 from analysis.chatlog import ChatLog, ChatLogError, LogMessage
-from analysis.moments import Moment, TimelineRow, hms, hype_peaks, replay, sharpest_swings, timeline
+from analysis.moments import (
+    Moment,
+    TimelineRow,
+    hms,
+    hype_peaks,
+    replay,
+    sharpest_swings,
+    timeline,
+    timeline_span,
+)
 from bot.config import ChatConfig, MoodConfig
 from model.service import Predictor, ScoringService
 from mood.labels import Score
@@ -105,13 +114,21 @@ def progress_bar(total: int, stream: TextIO):
                 dynamic_ncols=width > 0, ncols=None if width > 0 else 100)
 
 
-async def analyze(log: ChatLog, predictor: Predictor, *, mood: MoodConfig, chat: ChatConfig,
-                  bucket_s: float = 30.0, top: int = TOP_MOMENTS, stream: TextIO | None = None) -> Analysis:
-    """Score and replay a chat log; `stream` gets the progress bar when it is a terminal."""
+def counted_messages(log: ChatLog, chat: ChatConfig, bucket_s: float) -> list[LogMessage]:
+    """The messages of `log` that count (no commands, no ignored bots); a one-line error where
+    there are none, or where their times span more timeline rows than a report can hold."""
     messages = [m for m in log.messages if chat.counts(m.user, m.text)]
     if not messages:
         raise ChatLogError(f"{log.path}: all {len(log.messages):,} messages are commands or from ignored "
                            "bots; nothing to analyse")
+    timeline_span(messages, bucket_s)
+    return messages
+
+
+async def analyze(log: ChatLog, predictor: Predictor, *, mood: MoodConfig, chat: ChatConfig,
+                  bucket_s: float = 30.0, top: int = TOP_MOMENTS, stream: TextIO | None = None) -> Analysis:
+    """Score and replay a chat log; `stream` gets the progress bar when it is a terminal."""
+    messages = counted_messages(log, chat, bucket_s)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     bar = progress_bar(len(messages), stream) if stream is not None else None

@@ -19,7 +19,7 @@ _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from analysis.analyze import analyze, summary, write_report
+    from analysis.analyze import analyze, counted_messages, summary, write_report
     from analysis.chatlog import read_chat_log
     from bot.config import resolve_config
     from model.scorer import Scorer
@@ -27,6 +27,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     config = resolve_config(args.config)
     log_file = read_chat_log(args.log, assumed_rate=args.rate)  # bad input fails before the model loads
+    counted_messages(log_file, config.chat_filter(), args.bucket)
     out = Path(args.out) if args.out else Path(f"{Path(args.log).name.split('.')[0] or 'chat'}-mood")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a directory for the report")

@@ -119,16 +119,25 @@ def replay(messages: Sequence[LogMessage], scores: Sequence[Score], settings: Mo
     return Replay(ticks, swings)
 
 
+def timeline_span(messages: Sequence[LogMessage], bucket_s: float) -> tuple[float, int]:
+    """The start of the first bucket and the number of buckets; a one-line UsageError, naming the
+    last message, where they would be more than MAX_TIMELINE_ROWS (a wrong time on one entry)."""
+    first = math.floor(messages[0].offset / bucket_s) * bucket_s
+    count = math.floor((messages[-1].offset - first) / bucket_s) + 1
+    if count > MAX_TIMELINE_ROWS:
+        last = messages[-1]
+        raise UsageError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log, whose last "
+                         f"message is at {last.offset:,.0f} s ({last.user}: {last.text[:40]!r}); a wrong "
+                         "time on that entry, or choose a longer --bucket")
+    return first, count
+
+
 def timeline(messages: Sequence[LogMessage], scores: Sequence[Score], ticks: Sequence[Tick],
              bucket_s: float) -> list[TimelineRow]:
     """Buckets of `bucket_s` seconds from the first message to the last, empty ones included."""
     if not messages:
         return []
-    first = math.floor(messages[0].offset / bucket_s) * bucket_s
-    count = math.floor((messages[-1].offset - first) / bucket_s) + 1
-    if count > MAX_TIMELINE_ROWS:
-        raise UsageError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log; "
-                         "choose a longer --bucket")
+    first, count = timeline_span(messages, bucket_s)
     buckets = [Bucket(first + k * bucket_s, bucket_s) for k in range(count)]
     for message, score in zip(messages, scores, strict=True):
         buckets[min(int((message.offset - first) // bucket_s), count - 1)].add(score.value, score.label)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import struct
 from pathlib import Path
@@ -296,3 +297,16 @@ async def test_odd_chat_text_in_a_log_is_scored_not_fatal(tmp_path, tiny_scorer)
     assert len(analysis.scores) == len(ODD_TEXTS) and all(-1 <= s.value <= 1 for s in analysis.scores)
     paths = write_report(analysis, tmp_path / "out")
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_a_wrong_time_on_one_entry_fails_before_scoring_and_names_it(tmp_path, capsys):
+    comments = [{"content_offset_seconds": i, "commenter": {"display_name": "a"},
+                 "message": {"body": "hello PogChamp"}} for i in range(5)]
+    comments.append({"content_offset_seconds": 1e12, "commenter": {"display_name": "bob"},
+                     "message": {"body": "LUL"}})
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps({"comments": comments}), encoding="utf-8")
+    code = main(["analyze", str(path), "--out", str(tmp_path / "out"), "--model", str(tmp_path / "no-model")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1  # the model (a typo here) was never loaded
+    assert "whose last message is at 1,000,000,000,000 s (bob: 'LUL'); a wrong time on that entry" in err
