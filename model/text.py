@@ -110,9 +110,12 @@ def collapse_repeats(words: list[str], max_repeat: int = MAX_REPEAT,
 
 
 def match_key(text: str) -> str:
-    """A message as the model tells messages apart: normalised and in lower case (the tokenizer
-    reads lower case), so training can leave out `W LEAK` when `w leak` is an evaluation message."""
-    return normalize(text).lower()
+    """A message as the model tells messages apart: normalised, in lower case and without combining
+    marks (accents, the invisible U+034F that chat clients add to a repeated message), as the
+    tokenizer reads it, so training can leave out `W LEAK` and `ROFL \u034f` when `w leak` and
+    `rofl` are evaluation messages."""
+    folded = unicodedata.normalize("NFD", normalize(text).lower())
+    return " ".join("".join(ch for ch in folded if unicodedata.category(ch) != "Mn").split())
 
 
 def normalize(text: str, max_chars: int = MAX_CHARS) -> str:

@@ -8,6 +8,7 @@ from model.text import (
     MENTION_PLACEHOLDER,
     URL_PLACEHOLDER,
     collapse_repeats,
+    match_key,
     normalize,
     strip_invisible,
 )
@@ -95,3 +96,11 @@ def test_normalize_time_grows_linearly_on_pathological_lines(shape: str):
     ratio = _best_time(make(5000)) / _best_time(make(500))
     # 10x the length: linear work gives ~10, quadratic ~100.
     assert ratio < 30, f"{shape}: 5000 chars took {ratio:.0f}x as long as 500 chars"
+
+
+def test_messages_the_tokenizer_reads_alike_have_one_match_key():
+    # case, the invisible U+034F chat clients add to a repeated message, accents, spam runs
+    assert match_key("ROFL \u034f") == match_key("rofl") == "rofl"
+    assert match_key("Café olé") == match_key("cafe OLE")
+    assert match_key("W LEAK") == "w leak" and match_key("KEKW KEKW KEKW KEKW") == match_key("kekw kekw kekw")
+    assert match_key("gg") != match_key("gg wp")
