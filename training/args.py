@@ -15,6 +15,9 @@ from model.paths import default_corpus, shared_data_dir
 from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
+# More corpus messages, labeled for the project following the data's LABELING.md
+# (training/labels/README.md): training rows beside the labeled set's train split.
+MORE_LABELED = Path(__file__).parent / "labels" / "corpus_sample.csv"
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
@@ -51,6 +54,9 @@ class SentimentArgs:
     corpus: Path | None = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
                 "the tokenizer of scratch:roberta"})
+    more_labeled: Path | None = field(default_factory=lambda: MORE_LABELED, metadata={
+        "help": "more labeled chat (a CSV with text and label columns, no split column): every row joins the "
+                "train split, except a message that --data holds in any split ('' for none)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
@@ -90,11 +96,11 @@ class SentimentArgs:
 
     def __post_init__(self) -> None:
         # HfArgumentParser hands `--lexicon ''` over as Path('.').
-        for name in ("lexicon", "corpus", "teacher"):
+        for name in ("lexicon", "corpus", "teacher", "more_labeled"):
             value = getattr(self, name)
             if value is not None and str(value) in ("", "."):
                 setattr(self, name, None)
-        for name in ("data", "out", "lexicon", "corpus", "teacher"):
+        for name in ("data", "out", "lexicon", "corpus", "teacher", "more_labeled"):
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, Path(value))

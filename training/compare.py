@@ -144,7 +144,10 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[in
     options = {**RECIPES[recipe], **overrides}
     data = shared_data_dir() / "labeled_2025.csv"
     lexicon = shared_data_dir() / "emote_lexicon.csv"
-    train_data = version_1_csv(data, work) if options.pop("version_1_only", False) else data
+    version_1_only = options.pop("version_1_only", False)
+    if version_1_only and options.get("more_labeled"):  # it would leave out version-1 messages only
+        raise UsageError(f"recipe {recipe} learns from version 1 alone, which more labeled chat cannot join")
+    train_data = version_1_csv(data, work) if version_1_only else data
     if fold is not None:
         if train_data != data or options.get("fit_dev"):
             raise UsageError(f"recipe {recipe} learns from other rows than train; it has no cross-validation")

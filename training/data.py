@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.paths import file_sha256
+from model.text import match_key
 from mood.errors import TwitchMoodError
 
 SPLIT_COL = "split"  # the split column read where none is named
@@ -135,6 +137,44 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
         log.warning("%s: %d row(s) with an empty text left out (line %s)", path, len(lines),
                     ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else ""))
     return result
+
+
+def read_more_labeled(path: str | Path) -> LabeledSet:
+    """A CSV of more labeled chat (text and label columns): every row joins the train split, so a
+    split column, which would say otherwise, is refused."""
+    more = read_labeled(path, default_split="train")
+    if more.split_column is not None:
+        raise DataError(f"{path}: more labeled chat joins the train split, row by row; this file has a split "
+                        f"column ({more.split_column!r}): leave it out, or give the rows to --data")
+    return more
+
+
+def new_rows(data: LabeledSet, path: str | Path) -> tuple[LabeledSet, int]:
+    """The rows of more labeled chat at `path` that `data` does not hold: a message that `data`
+    holds in any split, compared as the tokenizer reads it (`match_key`), is left out, so that a
+    dev or test message never becomes a training row. Returns them (split `train`) and how many
+    rows were left out."""
+    more = read_more_labeled(path)
+    held = {match_key(text) for texts in data.texts.values() for text in texts}
+    rows = [i for i, text in enumerate(more.texts["train"]) if match_key(text) not in held]
+    kept = LabeledSet(source=str(path), split_column=None)
+    for name in ("texts", "labels", "ids"):
+        getattr(kept, name)["train"] = [getattr(more, name)["train"][i] for i in rows]
+    return kept, len(more.texts["train"]) - len(rows)
+
+
+def join_more_labeled(data: LabeledSet, path: str | Path) -> dict[str, object]:
+    """Add the new rows of `path` (`new_rows`) to the train split of `data`; the training report's
+    entry for them: the file by name, its sha256, the rows added and left out."""
+    path = Path(path)
+    more, left_out = new_rows(data, path)
+    data.texts.setdefault("train", []).extend(more.texts["train"])
+    data.labels.setdefault("train", []).extend(more.labels["train"])
+    data.ids.setdefault("train", []).extend(f"{path.name}:{row_id}" for row_id in more.ids["train"])
+    if left_out:
+        log.warning("%s: %d row(s) left out, as %s holds the same message", path, left_out, data.source)
+    return {"path": path.name, "sha256": file_sha256(path), "rows": len(more.texts["train"]),
+            "left_out": left_out}
 
 
 def _refuse_utf16(path: Path) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from model.paths import file_sha256
 from mood.labels import LABELS
-from training.args import fit_splits
-from training.data import DataError, read_labeled
+from training.args import MORE_LABELED, fit_splits
+from training.data import DataError, LabeledSet, new_rows, read_labeled, read_more_labeled
 from training.metrics import classification_report
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,25 @@ def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
     return fit_splits(learned_dev(model, data))
 
 
+def learned_more(model: str | Path, data: str | Path, labeled: LabeledSet) -> list[str]:
+    """The messages a checkpoint learned beside the labeled file (its report's `more_labeled`:
+    training/labels/, joined to its train split), for the evaluation subsets. Scored on the file
+    it trained with, the rows it left out as that file's messages are not among them; on another
+    file, every row is. Where the report names another file, or that file changed, a warning, and
+    none: reports name files, not their place."""
+    report = training_report(model) or {}
+    entry = report.get("more_labeled")
+    if not entry:
+        return []
+    if not MORE_LABELED.is_file() or entry.get("sha256") != file_sha256(MORE_LABELED):
+        log.warning("%s also learned from %s, which is not the %s at hand: its messages count as unseen",
+                    model, entry.get("path"), MORE_LABELED.name)
+        return []
+    if report.get("data", {}).get("sha256") == file_sha256(data):
+        return new_rows(labeled, MORE_LABELED)[0].texts["train"]
+    return read_more_labeled(MORE_LABELED).texts["train"]
+
+
 def warn_learned_rows(model: str | Path, data: str | Path) -> None:
     """Before scoring every row of `data`: a warning where `model` was trained on this very file
     (its report's sha256), so that some of the rows are ones it learned."""
@@ -137,7 +156,8 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
                  "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
     subsets = {}
-    for name, rows in evaluation_subsets(labeled, split, emotes, fitted).items():
+    learned = learned_more(model, data, labeled)
+    for name, rows in evaluation_subsets(labeled, split, emotes, fitted, learned).items():
         subset_gold = [gold[i] for i in rows]
         subsets[name] = {"n": len(rows), **{
             who: classification_report(subset_gold, [labels[i] for i in rows]) if rows else None

@@ -35,7 +35,7 @@ from mood.labels import LABELS
 from training.args import SentimentArgs
 from training.augment import invented_examples, swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_roberta
-from training.data import DataError, read_corpus, read_labeled
+from training.data import DataError, join_more_labeled, read_corpus, read_labeled
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
 from training.pseudo import pseudo_examples, teacher_identity
@@ -184,6 +184,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
                         split_col=args.split_col)
     for needed in ("train", "dev"):
         data.require(needed)
+    sizes = data.sizes()
+    more = join_more_labeled(data, args.more_labeled) if args.more_labeled is not None else None
     tokenizer, model = load_classifier(args)
     added_tokens = 0
     if args.emote_tokens:
@@ -260,8 +262,9 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     report = {
         "stage": "sentiment",
         "base": args.base,
-        "data": {"path": str(args.data), "sha256": file_sha256(args.data), "splits": data.sizes(),
+        "data": {"path": str(args.data), "sha256": file_sha256(args.data), "splits": sizes,
                  "training_examples": sources},
+        "more_labeled": more,
         "emote_tokens_added": added_tokens,
         "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
         "teacher": teacher_identity(args.teacher) if args.teacher and "teacher_labeled" in sources else None,

@@ -79,14 +79,14 @@ def version_rows(ids: Sequence[str]) -> dict[str, list[int]]:
             "version_2": [i for i, row_id in labeled if row_id >= VERSION_1_BELOW]}
 
 
-def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon,
-                       fitted: tuple[str, ...] = ("train",)) -> dict[str, list[int]]:
+def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon, fitted: tuple[str, ...] = ("train",),
+                       learned: Sequence[str] = ()) -> dict[str, list[int]]:
     """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only,
     unseen_messages. Training messages are those of the `fitted` splits (the dev split too for a
-    model fitted on it)."""
+    model fitted on it) and `learned`, the messages it learned from beside `data`."""
     texts, _ = data.split(split)
     ids = data.ids.get(split, [])
-    train, _ = data.splits(fitted)
+    train = data.splits(fitted)[0] + list(learned)
     return {
         "all": list(range(len(texts))),
         **version_rows(ids),

@@ -90,7 +90,11 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
     from training.recipes import RECIPES
 
     assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev"]  # every other one chooses on dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels"]  # the rest choose on dev
+    assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
@@ -194,3 +198,11 @@ def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys,
     (tmp_path / "runs.jsonl").write_text("not json\n")
     assert main(["--table", *runs_file]) == 2
     assert "not one JSON object per line" in capsys.readouterr().err
+
+
+def test_a_version_1_recipe_refuses_more_labeled_chat(tmp_path):
+    from training.args import MORE_LABELED
+    from training.compare import run
+
+    with pytest.raises(UsageError, match="learns from version 1 alone, which more labeled chat cannot join"):
+        run("old-data", 0, None, tmp_path, more_labeled=MORE_LABELED)

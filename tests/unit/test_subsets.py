@@ -77,3 +77,10 @@ def test_lexicon_classifier_averages_known_tokens_with_channel_emote_parts():
 def test_threshold_is_chosen_on_the_given_split():
     texts = ["PogChamp", "abcSad", "gg", "hello", "BibleThump KEKW KEKW"]  # the last averages +0.23
     assert fit_threshold(LEXICON, texts, [2, 0, 2, 1, 1]).threshold == 0.25  # the first that gets all
+
+
+def test_the_messages_a_model_learned_beside_the_labeled_file_count_as_seen():
+    learned = ["KEKW 😂😂 that was funny", "PogChamp again"]  # e.g. training/labels/, joined to train
+    subsets = evaluation_subsets(labeled(), "test", LEXICON, learned=learned)
+    assert subsets["unseen_emotes"] == [1, 2, 5, 6]  # 😂😂 KEKW: both emotes were in a learned message
+    assert subsets["unseen_messages"] == [1, 2, 3, 4, 5, 6, 7]  # `PogChamp again` itself was learned

@@ -171,6 +171,56 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
     assert texts == ["KEKW so good"]
 
 
+def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_not_hold():
+    from model.text import match_key
+    from training.args import MORE_LABELED
+    from training.data import new_rows, read_corpus, read_more_labeled
+
+    texts, labels = read_more_labeled(MORE_LABELED).split("train")
+    assert set(labels) == {0, 1, 2} and len({match_key(t) for t in texts}) == len(texts)  # each once
+    assert set(texts) <= set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
+    labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
+    assert new_rows(labeled, MORE_LABELED)[1] == 0  # none is a labeled message as the model reads it
+
+
+def test_the_subsets_count_the_more_labeled_chat_a_model_learned_as_seen(tiny_model_dir, tmp_path, caplog):
+    import shutil
+
+    from model.paths import file_sha256
+    from training.args import MORE_LABELED
+    from training.data import read_more_labeled
+    from training.evaluate import learned_more
+
+    rows = read_more_labeled(MORE_LABELED).texts["train"]
+    labeled = tmp_path / "labeled.csv"  # its test split holds the first of those messages
+    with open(labeled, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label", "split"), ("zq unique training row", "positive", "train"),
+                                      (rows[0], "neutral", "test")])
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    report = {"hyperparameters": {}, "data": {"path": "labeled.csv", "sha256": file_sha256(labeled)},
+              "more_labeled": {"path": MORE_LABELED.name, "sha256": file_sha256(MORE_LABELED)}}
+    (model / "training_report.json").write_text(json.dumps(report), encoding="utf-8")
+    assert learned_more(model, labeled, read_labeled(labeled)) == rows[1:]  # the one it left out is unseen
+    other = tmp_path / "other.csv"  # another file: every row may have been learned
+    other.write_bytes(labeled.read_bytes() + b"hello,neutral,dev\n")
+    assert learned_more(model, other, read_labeled(other)) == rows
+    report["more_labeled"]["sha256"] = "0" * 64  # a file it learned that is not at hand
+    (model / "training_report.json").write_text(json.dumps(report), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="training.evaluate"):
+        assert learned_more(model, labeled, read_labeled(labeled)) == []
+    assert "which is not the corpus_sample.csv at hand" in caplog.text
+
+
+def test_more_labeled_chat_with_a_split_column_is_refused(tmp_path):
+    from training.data import read_more_labeled
+
+    more = tmp_path / "more.csv"
+    more.write_text("text,label,split\nnice,positive,test\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"more\.csv: more labeled chat joins the train split.*'split'"):
+        read_more_labeled(more)
+
+
 def test_epochs_must_be_one_or_more():
     with pytest.raises(UsageError, match="--epochs must be 1 or more, not 0"):
         SentimentArgs(out=Path("x"), epochs=0)
@@ -224,7 +274,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
 
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
-                                           batch_size=16, learning_rate=1e-3, lexicon=None,
+                                           batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=None,
                                            lexicon_features=False, emote_swaps=0, emote_tokens=False,
                                            corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
                                            teacher_confidence=0.0, fit_dev=False))
@@ -253,13 +303,24 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     corpus, labeled = tiny_slice
     clf_dir = tmp_path / "clf"
     lexicon = shared_data_dir() / "emote_lexicon.csv"
-    report = train_sentiment(SentimentArgs(
-        base=SCRATCH_ROBERTA, data=labeled, out=clf_dir, epochs=2, patience=1, batch_size=16,
-        learning_rate=1e-3, corpus=corpus, lexicon=lexicon,
-        lexicon_tokens=False, weak_limit=0, emote_tokens=False, emote_swaps=1, invented_emotes=4,
-        fit_dev=True))
+    a_test_message = read_labeled(labeled).split("test")[0][0]
+    more = tmp_path / "more.csv"  # more labeled chat: a new message, and a test one in capitals
+    with open(more, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label"), ("what a clutch play", "positive"),
+                                      (a_test_message.upper() + " \u034f", "neutral")])
+    with caplog.at_level("WARNING", logger="training.data"):
+        report = train_sentiment(SentimentArgs(
+            base=SCRATCH_ROBERTA, data=labeled, out=clf_dir, epochs=2, patience=1, batch_size=16,
+            learning_rate=1e-3, corpus=corpus, lexicon=lexicon, more_labeled=more,
+            lexicon_tokens=False, weak_limit=0, emote_tokens=False, emote_swaps=1, invented_emotes=4,
+            fit_dev=True))
+    assert "more.csv: 1 row(s) left out, as" in caplog.text
+    caplog.clear()
     examples = report["data"]["training_examples"]
-    assert examples["labeled"] == 80  # 40 train + 40 dev
+    assert examples["labeled"] == 81  # 40 train + 40 dev + the new row; the test message is left out
+    assert report["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}  # the labeled file's own
+    assert {k: v for k, v in report["more_labeled"].items() if k != "sha256"} == {
+        "path": "more.csv", "rows": 1, "left_out": 1}
     data = read_labeled(labeled)
     swapped, _ = swapped_examples(*data.splits(("train", "dev")), read_lexicon_kinds(lexicon), 1, 0)
     assert examples["emote_swaps"] == len(swapped) > len(swapped_examples(
@@ -278,8 +339,12 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     assert "was trained on the dev split (--fit_dev), so its figures there say nothing" in capsys.readouterr().err
     with pytest.raises(DataError, match="trained on the dev split"):
         evaluate_subsets(clf_dir, labeled, lexicon, split="dev")
-    test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
+    with caplog.at_level("WARNING", logger="training.evaluate"):
+        test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
     assert test["subsets"]["all"]["n"] == 40
+    assert "also learned from more.csv, which is not the corpus_sample.csv at hand: its messages count as " \
+        "unseen" in caplog.text
+    caplog.clear()
     assert evaluate(clf_dir, labeled, split="train", quantize="off")["n"] == 40  # train stays readable
     with caplog.at_level("WARNING", logger="training.evaluate"):  # every row: some of them learned
         assert evaluate(clf_dir, labeled, quantize="off")["n"] == 120
@@ -299,7 +364,7 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
 
     with pytest.raises(DataError, match="its labels would carry dev into a run that chooses on dev"):
         train_sentiment(SentimentArgs(base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "student",
-                                      corpus=corpus, lexicon=None, lexicon_features=False, emote_tokens=False,
+                                      corpus=corpus, lexicon=None, more_labeled=None, lexicon_features=False, emote_tokens=False,
                                       emote_swaps=0, teacher=clf_dir, fit_dev=False))
     with pytest.raises(DataError, match="distillation compares the student with it on dev"):
         distill(DistillArgs(out=tmp_path / "distilled", teacher=clf_dir, layers=[0], corpus=corpus, data=labeled))
@@ -434,7 +499,7 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     report = train_sentiment(SentimentArgs(
         base=str(root / "mlm"), data=labeled, out=root / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         lexicon=shared_data_dir() / "emote_lexicon.csv", lexicon_tokens=True, lexicon_features=True,
-        emote_tokens=True, emote_swaps=2, invented_emotes=20))
+        emote_tokens=True, emote_swaps=2, invented_emotes=20, more_labeled=None))
     return root / "clf", report
 
 
@@ -615,6 +680,8 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
 
     parsed = _parsed(SentimentArgs, args)
     assert parsed.lexicon is None and parsed.lexicon_tokens is False
+    assert _parsed(SentimentArgs, parser.parse_args(["train", "all", "--out", "x", "--more_labeled", ""])
+                   ).more_labeled is None
     assert parsed.class_weights == "none" and parsed.learning_rate == 5e-5 and parsed.out == Path("x")
 
 
@@ -716,7 +783,9 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
             assert defaults.label_smoothing == 0.0  # added after this model, which had none
             continue
-        assert report["hyperparameters"][field.name] == getattr(defaults, field.name), field.name
+        default = getattr(defaults, field.name)  # a file by its name, as reports name files
+        assert report["hyperparameters"][field.name] == (default.name if isinstance(default, Path) else default), \
+            field.name
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
     for name, value in mlm["hyperparameters"].items():
         default = getattr(mlm_defaults, name)
