@@ -68,24 +68,24 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped); a few bad bytes become U+FFFD. A file saved as UTF-16 with
-    its byte-order mark (Windows' "Unicode text") or in Windows-1252 (Latin-1) is read as such;
-    binary data is refused."""
+    """UTF-8 text (a BOM is dropped); a few bad bytes among real UTF-8 become U+FFFD. A file saved
+    as UTF-16 with its byte-order mark (Windows' "Unicode text"), or in Windows-1252 (Latin-1:
+    bytes that are not UTF-8, and no UTF-8 character beyond ASCII), is read as such; binary data is
+    refused."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise ChatLogError(f"{path} starts as UTF-16 text but is cut off or corrupt") from None
-    text = data.decode("utf-8-sig", errors="replace")
-    if b"\x00" not in data[:8192] and not _mostly_text(text):
-        legacy = data.decode("cp1252", errors="replace")
-        if _mostly_text(legacy):
+    if b"\x00" not in data[:8192]:
+        text = data.decode("utf-8-sig", errors="replace")
+        if "\ufffd" in text and not any(ord(c) > 127 and c != "\ufffd" for c in text):
+            text = data.decode("cp1252", errors="replace")
             log.warning("%s is not UTF-8 text: read as Windows-1252 (Latin-1)", path)
-            return legacy
-    if b"\x00" in data[:8192] or not _mostly_text(text):
-        raise ChatLogError(f"{path} is binary data, not a chat log (starts with bytes "
-                           f"{data[:8].hex(' ')}); {ACCEPTED}")
-    return text
+        if _mostly_text(text):
+            return text
+    raise ChatLogError(f"{path} is binary data, not a chat log (starts with bytes "
+                       f"{data[:8].hex(' ')}); {ACCEPTED}")
 
 
 def _mostly_text(text: str) -> bool:

@@ -125,11 +125,15 @@ def timeline_span(messages: Sequence[LogMessage], bucket_s: float) -> tuple[floa
     first = math.floor(messages[0].offset / bucket_s) * bucket_s
     count = math.floor((messages[-1].offset - first) / bucket_s) + 1
     if count > MAX_TIMELINE_ROWS:
-        last = messages[-1]
-        raise UsageError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log, whose last "
-                         f"message is at {last.offset:,.0f} s ({last.user}: {last.text[:40]!r}); a wrong "
-                         "time on that entry, or choose a longer --bucket")
+        raise UsageError(f"a {bucket_s:g} s bucket makes {count:,} timeline rows for this log, from "
+                         f"{_named(messages[0])} to {_named(messages[-1])}; a wrong time on one of them, "
+                         "or choose a longer --bucket")
     return first, count
+
+
+def _named(message: LogMessage) -> str:
+    """A message for an error: its time and the start of its text."""
+    return f"{message.offset:,.0f} s ({message.user}: {message.text[:40]!r})"
 
 
 def timeline(messages: Sequence[LogMessage], scores: Sequence[Score], ticks: Sequence[Tick],

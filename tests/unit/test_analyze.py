@@ -309,4 +309,5 @@ def test_a_wrong_time_on_one_entry_fails_before_scoring_and_names_it(tmp_path, c
     code = main(["analyze", str(path), "--out", str(tmp_path / "out"), "--model", str(tmp_path / "no-model")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1  # the model (a typo here) was never loaded
-    assert "whose last message is at 1,000,000,000,000 s (bob: 'LUL'); a wrong time on that entry" in err
+    assert "from 0 s (a: 'hello PogChamp') to 1,000,000,000,000 s (bob: 'LUL'); a wrong time on one" in err
+    assert not (tmp_path / "out").exists()

@@ -144,6 +144,10 @@ def test_a_log_saved_as_windows_unicode_or_latin_1_is_read_as_saved(tmp_path, ca
         log = read_chat_log(latin)
     assert [m.text for m in log.messages][-1] == "café olé señor 39 PogChamp" and len(log.messages) == 40
     assert "latin.csv is not UTF-8 text: read as Windows-1252 (Latin-1)" in caplog.text
+    sparse = tmp_path / "sparse.csv"  # plain English, one accent in the whole log
+    sparse.write_bytes(("user,message\n" + "".join(f"u{i},gg {i}\n" for i in range(40)) + "v,café\n")
+                       .encode("cp1252"))
+    assert read_chat_log(sparse).messages[-1].text == "café"
 
 
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
