@@ -181,7 +181,7 @@ class PipelineArgs:
     mlm_emote_weight: int = field(default=EMOTE_WEIGHT, metadata={
         "help": "times the MLM stage reads each message with an emote (1: once; needs --lexicon)"})
     mlm_seed: int | None = field(default=None, metadata={
-        "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 2 --mlm_seed 0"})
+        "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 0 --mlm_seed 0"})
     fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})
     distill_layers: list[int] = field(default_factory=list, metadata={
         "help": "after fine-tuning, distil a student that keeps these of its encoder layers "

@@ -149,6 +149,7 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     if split == "dev":
         check_dev_split(model, data)
     fitted = fitted_splits(model, data)
+    learned = learned_more(model, data, labeled)  # before the scoring, which takes a while
     emotes = read_lexicon_kinds(lexicon)
     baseline = fitted_baseline(emotes, labeled)
     texts, gold = labeled.split(split)
@@ -156,7 +157,6 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
                  "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
     subsets = {}
-    learned = learned_more(model, data, labeled)
     for name, rows in evaluation_subsets(labeled, split, emotes, fitted, learned).items():
         subset_gold = [gold[i] for i in rows]
         subsets[name] = {"n": len(rows), **{

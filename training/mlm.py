@@ -89,7 +89,7 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
 
 def evaluation_messages(data: LabeledSet) -> set[str]:
     """The dev and test messages of a labeled set, as the model tells messages apart (`match_key`:
-    normalised, lower case)."""
+    normalised, lower case, no combining marks)."""
     return {match_key(t) for split in ("dev", "test") for t in data.split(split)[0]}
 
 

@@ -4,8 +4,9 @@
   of the lexicon, or a channel emote shaped `prefixWord`) that no training message contains;
 - *emote-only*: test messages made only of emote-like tokens and emoji;
 - *unseen messages*: test messages that equal no training message as the model reads them
-  (normalised, lower case: `model.text.match_key`). The labeled set's messages are distinct as
-  typed, not as read: `WTFFF` and `wtfff`, a long and a longer emote flood;
+  (normalised, lower case, no combining marks: `model.text.match_key`). The labeled set's
+  messages are distinct as typed, not as read: `WTFFF` and `wtfff`, a long and a longer emote
+  flood;
 - *version 1*: the fixed comparison with earlier results (ids below `l02650`); *version 2*: the
   rows added with the second version of the labeled set.
 """

@@ -164,10 +164,11 @@ def test_counts_and_rates_that_are_not_positive_numbers_stop_at_the_usage_line(c
     assert f"argument {option}: expected a positive number, got {value!r}" in capsys.readouterr().err
 
 
-def test_version_names_the_installed_release(capsys):
-    from importlib.metadata import version
+def test_version_names_the_release_of_pyproject(capsys):
+    import tomllib
 
+    release = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == f"twitch-mood {version('twitch-mood')}"
+    assert capsys.readouterr().out.strip() == f"twitch-mood {release}"

@@ -786,6 +786,10 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         default = getattr(defaults, field.name)  # a file by its name, as reports name files
         assert report["hyperparameters"][field.name] == (default.name if isinstance(default, Path) else default), \
             field.name
+    from model.paths import file_sha256
+    from training.args import MORE_LABELED
+
+    assert report["more_labeled"]["sha256"] == file_sha256(MORE_LABELED)  # the rows it learned are at hand
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
     for name, value in mlm["hyperparameters"].items():
         default = getattr(mlm_defaults, name)
