@@ -42,12 +42,12 @@ def read_chat_log(path: str | Path, *, assumed_rate: float = DEFAULT_RATE) -> Ch
     start = text.lstrip()[:1]
     if not start:
         raise ChatLogError(f"{path} is empty; {ACCEPTED}")
-    log = _read_json(path, text) if start in "{[" else read_csv(path, text, assumed_rate)
-    if not log.messages:
-        found = f" (skipped: {log.skipped_summary()})" if log.skipped else ""
-        raise ChatLogError(f"{path} is a {log.format} file with no chat messages in it{found}")
-    log.messages.sort(key=lambda m: m.offset)
-    return log
+    chat = _read_json(path, text) if start in "{[" else read_csv(path, text, assumed_rate)
+    if not chat.messages:
+        found = f" (skipped: {chat.skipped_summary()})" if chat.skipped else ""
+        raise ChatLogError(f"{path} is a {chat.format} file with no chat messages in it{found}")
+    chat.messages.sort(key=lambda m: m.offset)
+    return chat
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -148,10 +148,10 @@ def _read_json_lines(path: Path, text: str) -> ChatLog:
             items.append(json.loads(line))
         except json.JSONDecodeError:
             bad += 1
-    log = _chat_downloader(path, "chat-downloader JSON lines", items)
+    chat = _chat_downloader(path, "chat-downloader JSON lines", items)
     if bad:
-        log.skipped["malformed JSON lines"] += bad
-    return log
+        chat.skipped["malformed JSON lines"] += bad
+    return chat
 
 
 def _twitchdownloader(comment: Any) -> tuple[float, bool, str, str]:
