@@ -16,8 +16,10 @@ from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
 # More corpus messages, labeled for the project following the data's LABELING.md
-# (training/labels/README.md): training rows beside the labeled set's train split.
-MORE_LABELED = Path(__file__).parent / "labels" / "corpus_sample.csv"
+# (training/labels/README.md): training rows beside the labeled set's train split, two draws.
+LABELS_DIR = Path(__file__).parent / "labels"
+MORE_LABELED = LABELS_DIR / "corpus_sample.csv"
+MORE_LABELED_2 = LABELS_DIR / "corpus_sample_2.csv"
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
@@ -54,9 +56,9 @@ class SentimentArgs:
     corpus: Path | None = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
                 "the tokenizer of scratch:roberta"})
-    more_labeled: Path | None = field(default_factory=lambda: MORE_LABELED, metadata={
-        "help": "more labeled chat (a CSV with text and label columns, no split column): every row joins the "
-                "train split, except a message that --data holds in any split ('' for none)"})
+    more_labeled: list[Path] = field(default_factory=lambda: [MORE_LABELED], metadata={
+        "help": "more labeled chat (CSVs with text and label columns, no split column): every row joins the "
+                "train split, except a message that --data or an earlier file holds ('' for none)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
         "help": "emote/slang lexicon (token,kind,sentiment) for lexicon examples, features and emote "
                 "swaps ('' for none)"})
@@ -96,14 +98,16 @@ class SentimentArgs:
 
     def __post_init__(self) -> None:
         # HfArgumentParser hands `--lexicon ''` over as Path('.').
-        for name in ("lexicon", "corpus", "teacher", "more_labeled"):
+        for name in ("lexicon", "corpus", "teacher"):
             value = getattr(self, name)
             if value is not None and str(value) in ("", "."):
                 setattr(self, name, None)
-        for name in ("data", "out", "lexicon", "corpus", "teacher", "more_labeled"):
+        for name in ("data", "out", "lexicon", "corpus", "teacher"):
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, Path(value))
+        more = [self.more_labeled] if isinstance(self.more_labeled, (str, Path)) else self.more_labeled or []
+        self.more_labeled = [Path(path) for path in more if str(path) not in ("", ".")]
         if self.epochs < 1:
             raise UsageError(f"--epochs must be 1 or more, not {self.epochs}")
         if self.fit_dev and self.patience != PATIENCE:

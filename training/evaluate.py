@@ -10,7 +10,7 @@ from typing import Any
 
 from model.paths import file_sha256
 from mood.labels import LABELS
-from training.args import MORE_LABELED, fit_splits
+from training.args import LABELS_DIR, fit_splits
 from training.data import DataError, LabeledSet, new_rows, read_labeled, read_more_labeled
 from training.metrics import classification_report
 
@@ -78,21 +78,25 @@ def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
 
 def learned_more(model: str | Path, data: str | Path, labeled: LabeledSet) -> list[str]:
     """The messages a checkpoint learned beside the labeled file (its report's `more_labeled`:
-    training/labels/, joined to its train split), for the evaluation subsets. Scored on the file
-    it trained with, the rows it left out as that file's messages are not among them; on another
-    file, every row is. Where the report names another file, or that file changed, a warning, and
-    none: reports name files, not their place."""
+    files of training/labels/, joined to its train split), for the evaluation subsets. Scored on
+    the file it trained with, the rows it left out as that file's messages are not among them; on
+    another file, every row is. Where the report names a file that training/labels/ does not hold
+    as it was, a warning, and none of its rows: reports name files, not their place."""
     report = training_report(model) or {}
-    entry = report.get("more_labeled")
-    if not entry:
-        return []
-    if not MORE_LABELED.is_file() or entry.get("sha256") != file_sha256(MORE_LABELED):
-        log.warning("%s also learned from %s, which is not the %s at hand: its messages count as unseen",
-                    model, entry.get("path"), MORE_LABELED.name)
-        return []
-    if report.get("data", {}).get("sha256") == file_sha256(data):
-        return new_rows(labeled, MORE_LABELED)[0].texts["train"]
-    return read_more_labeled(MORE_LABELED).texts["train"]
+    entries = report.get("more_labeled") or []
+    if isinstance(entries, dict):  # one file, as reports wrote it before a second draw was labeled
+        entries = [entries]
+    same_data = report.get("data", {}).get("sha256") == file_sha256(data)
+    learned: list[str] = []
+    for entry in entries:
+        path = LABELS_DIR / str(entry.get("path"))
+        if not path.is_file() or entry.get("sha256") != file_sha256(path):
+            log.warning("%s also learned from %s, which %s/ does not hold as it was: its messages count "
+                        "as unseen", model, entry.get("path"), LABELS_DIR.name)
+            continue
+        rows = new_rows(labeled, path)[0] if same_data else read_more_labeled(path)
+        learned += rows.texts["train"]
+    return learned
 
 
 def warn_learned_rows(model: str | Path, data: str | Path) -> None:

@@ -185,7 +185,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     for needed in ("train", "dev"):
         data.require(needed)
     sizes = data.sizes()
-    more = join_more_labeled(data, args.more_labeled) if args.more_labeled is not None else None
+    # Each file's rows after the labeled file's and the earlier files': none is a message twice.
+    more = [join_more_labeled(data, path) for path in args.more_labeled] or None
     tokenizer, model = load_classifier(args)
     added_tokens = 0
     if args.emote_tokens:

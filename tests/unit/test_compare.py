@@ -91,10 +91,13 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
 
     assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels"]  # the rest choose on dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2"]  # the rest choose on dev
     assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels-2",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
@@ -205,4 +208,4 @@ def test_a_version_1_recipe_refuses_more_labeled_chat(tmp_path):
     from training.compare import run
 
     with pytest.raises(UsageError, match="learns from version 1 alone, which more labeled chat cannot join"):
-        run("old-data", 0, None, tmp_path, more_labeled=MORE_LABELED)
+        run("old-data", 0, None, tmp_path, more_labeled=[MORE_LABELED])

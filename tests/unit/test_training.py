@@ -183,33 +183,39 @@ def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_n
     assert new_rows(labeled, MORE_LABELED)[1] == 0  # none is a labeled message as the model reads it
 
 
-def test_the_subsets_count_the_more_labeled_chat_a_model_learned_as_seen(tiny_model_dir, tmp_path, caplog):
+def test_the_subsets_count_the_more_labeled_chat_a_model_learned_as_seen(tiny_model_dir, tmp_path, caplog,
+                                                                         monkeypatch):
     import shutil
 
+    import training.evaluate
     from model.paths import file_sha256
-    from training.args import MORE_LABELED
-    from training.data import read_more_labeled
     from training.evaluate import learned_more
 
-    rows = read_more_labeled(MORE_LABELED).texts["train"]
-    labeled = tmp_path / "labeled.csv"  # its test split holds the first of those messages
+    labels = tmp_path / "labels"  # training/labels/, with two files
+    labels.mkdir()
+    (labels / "first.csv").write_text("text,label\nzq first draw,positive\nzq in test,neutral\n", encoding="utf-8")
+    (labels / "second.csv").write_text("text,label\nzq second draw,negative\n", encoding="utf-8")
+    monkeypatch.setattr(training.evaluate, "LABELS_DIR", labels)
+    labeled = tmp_path / "labeled.csv"  # its test split holds one of those messages
     with open(labeled, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([("text", "label", "split"), ("zq unique training row", "positive", "train"),
-                                      (rows[0], "neutral", "test")])
+                                      ("ZQ in test", "neutral", "test")])
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
+    entries = [{"path": name, "sha256": file_sha256(labels / name)} for name in ("first.csv", "second.csv")]
     report = {"hyperparameters": {}, "data": {"path": "labeled.csv", "sha256": file_sha256(labeled)},
-              "more_labeled": {"path": MORE_LABELED.name, "sha256": file_sha256(MORE_LABELED)}}
+              "more_labeled": entries}
     (model / "training_report.json").write_text(json.dumps(report), encoding="utf-8")
-    assert learned_more(model, labeled, read_labeled(labeled)) == rows[1:]  # the one it left out is unseen
+    # the one it left out, as the labeled file holds it, is unseen
+    assert learned_more(model, labeled, read_labeled(labeled)) == ["zq first draw", "zq second draw"]
     other = tmp_path / "other.csv"  # another file: every row may have been learned
     other.write_bytes(labeled.read_bytes() + b"hello,neutral,dev\n")
-    assert learned_more(model, other, read_labeled(other)) == rows
-    report["more_labeled"]["sha256"] = "0" * 64  # a file it learned that is not at hand
+    assert learned_more(model, other, read_labeled(other)) == ["zq first draw", "zq in test", "zq second draw"]
+    report["more_labeled"] = {**entries[1], "sha256": "0" * 64}  # one file, as reports named it before, changed
     (model / "training_report.json").write_text(json.dumps(report), encoding="utf-8")
     with caplog.at_level("WARNING", logger="training.evaluate"):
         assert learned_more(model, labeled, read_labeled(labeled)) == []
-    assert "which is not the corpus_sample.csv at hand" in caplog.text
+    assert "also learned from second.csv, which labels/ does not hold as it was" in caplog.text
 
 
 def test_more_labeled_chat_with_a_split_column_is_refused(tmp_path):
@@ -319,8 +325,8 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     examples = report["data"]["training_examples"]
     assert examples["labeled"] == 81  # 40 train + 40 dev + the new row; the test message is left out
     assert report["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}  # the labeled file's own
-    assert {k: v for k, v in report["more_labeled"].items() if k != "sha256"} == {
-        "path": "more.csv", "rows": 1, "left_out": 1}
+    assert [{k: v for k, v in entry.items() if k != "sha256"} for entry in report["more_labeled"]] == [
+        {"path": "more.csv", "rows": 1, "left_out": 1}]
     data = read_labeled(labeled)
     swapped, _ = swapped_examples(*data.splits(("train", "dev")), read_lexicon_kinds(lexicon), 1, 0)
     assert examples["emote_swaps"] == len(swapped) > len(swapped_examples(
@@ -342,7 +348,7 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     with caplog.at_level("WARNING", logger="training.evaluate"):
         test = evaluate_subsets(clf_dir, labeled, lexicon, split="test", quantize="off", precision="fp32")
     assert test["subsets"]["all"]["n"] == 40
-    assert "also learned from more.csv, which is not the corpus_sample.csv at hand: its messages count as " \
+    assert "also learned from more.csv, which labels/ does not hold as it was: its messages count as " \
         "unseen" in caplog.text
     caplog.clear()
     assert evaluate(clf_dir, labeled, split="train", quantize="off")["n"] == 40  # train stays readable
@@ -681,7 +687,9 @@ def test_training_arguments_have_one_default_and_one_help_in_their_dataclass():
     parsed = _parsed(SentimentArgs, args)
     assert parsed.lexicon is None and parsed.lexicon_tokens is False
     assert _parsed(SentimentArgs, parser.parse_args(["train", "all", "--out", "x", "--more_labeled", ""])
-                   ).more_labeled is None
+                   ).more_labeled == []
+    assert _parsed(SentimentArgs, parser.parse_args(["train", "all", "--out", "x", "--more_labeled", "a.csv",
+                                                     "b.csv"])).more_labeled == [Path("a.csv"), Path("b.csv")]
     assert parsed.class_weights == "none" and parsed.learning_rate == 5e-5 and parsed.out == Path("x")
 
 
@@ -771,6 +779,7 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
 
     from model.paths import DEFAULT_MODEL_DIR
     from training.args import MlmArgs, PipelineArgs
+    from training.report import portable
 
     report = json.loads((DEFAULT_MODEL_DIR / "training_report.json").read_text(encoding="utf-8"))
     defaults = SentimentArgs(out=Path("x"))
@@ -783,13 +792,14 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
             assert defaults.label_smoothing == 0.0  # added after this model, which had none
             continue
-        default = getattr(defaults, field.name)  # a file by its name, as reports name files
-        assert report["hyperparameters"][field.name] == (default.name if isinstance(default, Path) else default), \
-            field.name
+        # files by their names, as reports name files
+        assert report["hyperparameters"][field.name] == portable(getattr(defaults, field.name)), field.name
     from model.paths import file_sha256
-    from training.args import MORE_LABELED
+    from training.args import LABELS_DIR
 
-    assert report["more_labeled"]["sha256"] == file_sha256(MORE_LABELED)  # the rows it learned are at hand
+    assert [entry["path"] for entry in report["more_labeled"]] == [path.name for path in defaults.more_labeled]
+    for entry in report["more_labeled"]:  # the rows it learned are at hand
+        assert entry["sha256"] == file_sha256(LABELS_DIR / entry["path"]), entry["path"]
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
     for name, value in mlm["hyperparameters"].items():
         default = getattr(mlm_defaults, name)
