@@ -29,6 +29,7 @@ from mood.errors import TwitchMoodError
 CHANNEL_EMOTE = re.compile(r"^[a-z][a-z0-9]{1,11}([A-Z][A-Za-z0-9]*|[0-9]+[A-Z][A-Za-z0-9]*)$")
 SUFFIX = "suffix"
 CUSTOM = "custom"  # the kind of a streamer's own rows, which carry no kind column
+MORE_LINES_SHOWN = 5  # bad rows of a lexicon CSV named by line beside the first one
 FEATURE_NAMES = ("any_hit", "mean", "min", "max", "positive_mass", "negative_mass", "log_hits",
                  "hit_share")
 N_FEATURES = len(FEATURE_NAMES)
@@ -234,31 +235,48 @@ def parse_lexicon(data: bytes, path: str | Path, *, one_word: bool = False) -> L
         if not {"token", "sentiment"} <= set(reader.fieldnames):
             raise LexiconError(f"lexicon {path} needs a header with the columns token and sentiment "
                                f"(and optionally kind); its first line is {','.join(header)!r}")
+        problems: list[tuple[int, str]] = []
         for row in reader:
             line_no = reader.line_num
-            extra = row.get(None) or []  # fields beyond the header's: a note, or a decimal comma
-            whole = (row.get("sentiment") or "").strip()
-            if extra and extra[0].strip().isdigit() and re.fullmatch(r"-?\d+", whole):
-                raise LexiconError(f"{path}:{line_no}: sentiment {whole},{extra[0].strip()} has a decimal "
-                                   "comma; write it with a point (0.5), or quote it")
-            token = (row.get("token") or "").strip()
-            if not token:
-                raise LexiconError(f"{path}:{line_no}: empty token")
-            if one_word and len(token.split()) != 1:
-                raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
             try:
-                value = float(row.get("sentiment") or "")
-            except ValueError:
-                raise LexiconError(f"{path}:{line_no}: sentiment {row.get('sentiment') or ''!r} "
-                                   "is not a number in [-1, 1]") from None
-            if not -1.0 <= value <= 1.0:
-                raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
-            entry = ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)
-            if one_word and token in entries and entries[token] != entry:
-                raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line {first_line[token]}, "
-                                   f"as {_row(entries[token])} there and {_row(entry)} here; keep one row")
+                token, entry = _parse_row(row, path, line_no, one_word=one_word)
+                if one_word and token in entries and entries[token] != entry:
+                    raise LexiconError(f"{path}:{line_no}: token {token!r} is also on line "
+                                       f"{first_line[token]}, as {_row(entries[token])} there and "
+                                       f"{_row(entry)} here; keep one row")
+            except LexiconError as exc:  # read on, so that one message names every bad line
+                problems.append((line_no, str(exc)))
+                continue
             first_line.setdefault(token, line_no)
             entries[token] = entry
     except csv.Error as exc:  # a stray quote can swallow the rest of the file into one field
         raise LexiconError(f"{path}:{reader.line_num}: not CSV ({exc}); a stray quote?") from None
+    if problems:
+        more = [str(line) for line, _ in problems[1:]]
+        shown = ", ".join(more[:MORE_LINES_SHOWN]) + (", ..." if len(more) > MORE_LINES_SHOWN else "")
+        first = problems[0][1]
+        raise LexiconError(f"{first} (and {len(more)} more bad row(s): line {shown})" if more else first)
     return Lexicon(entries)
+
+
+def _parse_row(row: dict[str | None, Any], path: str | Path, line_no: int, *,
+               one_word: bool) -> tuple[str, tuple[str, float]]:
+    """One lexicon row's token and (kind, sentiment); a one-line LexiconError naming its line."""
+    extra = row.get(None) or []  # fields beyond the header's: a note, or a decimal comma
+    whole = (row.get("sentiment") or "").strip()
+    if extra and extra[0].strip().isdigit() and re.fullmatch(r"-?\d+", whole):
+        raise LexiconError(f"{path}:{line_no}: sentiment {whole},{extra[0].strip()} has a decimal "
+                           "comma; write it with a point (0.5), or quote it")
+    token = (row.get("token") or "").strip()
+    if not token:
+        raise LexiconError(f"{path}:{line_no}: empty token")
+    if one_word and len(token.split()) != 1:
+        raise LexiconError(f"{path}:{line_no}: token {token!r} must be one word")
+    try:
+        value = float(row.get("sentiment") or "")
+    except ValueError:
+        raise LexiconError(f"{path}:{line_no}: sentiment {row.get('sentiment') or ''!r} "
+                           "is not a number in [-1, 1]") from None
+    if not -1.0 <= value <= 1.0:
+        raise LexiconError(f"{path}:{line_no}: sentiment {value:g} is outside [-1, 1]")
+    return token, ((row.get("kind") or CUSTOM).strip() or CUSTOM, value)

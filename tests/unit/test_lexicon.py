@@ -80,6 +80,18 @@ def test_a_bad_emote_csv_names_the_file_and_line(tmp_path, text, message):
         read_lexicon(path, one_word=True)
 
 
+def test_every_bad_row_of_an_emote_csv_is_named_in_one_line(tmp_path):
+    path = tmp_path / "emotes.csv"
+    rows = ["zzzA,0.9", "zzzB,lots", "zzzC,0.5", ",0.5"] + [f"zzz{i},2" for i in range(6)]
+    path.write_text("token,sentiment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(LexiconError) as caught:
+        read_lexicon(path, one_word=True)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.endswith(":3: sentiment 'lots' is not a number in [-1, 1] (and 7 more bad row(s): "
+                            "line 5, 6, 7, 8, 9, ...)")
+
+
 def test_a_spreadsheets_header_in_capitals_or_with_spaces_is_read(tmp_path):
     path = tmp_path / "emotes.csv"
     path.write_text("Token, Sentiment ,KIND\nzzzA,0.9,custom\n", encoding="utf-8")
