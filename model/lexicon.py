@@ -250,7 +250,9 @@ def parse_lexicon(data: bytes, path: str | Path, *, one_word: bool = False) -> L
             first_line.setdefault(token, line_no)
             entries[token] = entry
     except csv.Error as exc:  # a stray quote can swallow the rest of the file into one field
-        raise LexiconError(f"{path}:{reader.line_num}: not CSV ({exc}); a stray quote?") from None
+        lines = ", ".join(str(line) for line, _ in problems)
+        bad = f" (and bad row(s) before it: line {lines})" if problems else ""
+        raise LexiconError(f"{path}:{reader.line_num}: not CSV ({exc}); a stray quote?{bad}") from None
     if problems:
         more = [str(line) for line, _ in problems[1:]]
         shown = ", ".join(more[:MORE_LINES_SHOWN]) + (", ..." if len(more) > MORE_LINES_SHOWN else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,16 +164,18 @@ def new_rows(data: LabeledSet, path: str | Path) -> tuple[LabeledSet, int]:
     return kept, len(more.texts["train"]) - len(rows)
 
 
-def join_more_labeled(data: LabeledSet, path: str | Path) -> dict[str, object]:
-    """Add the new rows of `path` (`new_rows`) to the train split of `data`; the training report's
-    entry for them: the file by name, its sha256, the rows added and left out."""
+def join_more_labeled(data: LabeledSet, path: str | Path, earlier: Sequence[str] = ()) -> dict[str, object]:
+    """Add the new rows of `path` (`new_rows`) to the train split of `data`, which may hold the
+    rows of `earlier` more-labeled files already; the training report's entry for them: the file
+    by name, its sha256, the rows added and left out."""
     path = Path(path)
     more, left_out = new_rows(data, path)
     data.texts.setdefault("train", []).extend(more.texts["train"])
     data.labels.setdefault("train", []).extend(more.labels["train"])
     data.ids.setdefault("train", []).extend(f"{path.name}:{row_id}" for row_id in more.ids["train"])
     if left_out:
-        log.warning("%s: %d row(s) left out, as %s holds the same message", path, left_out, data.source)
+        holders = " or ".join([Path(data.source).name, *earlier])
+        log.warning("%s: %d row(s) left out, as %s holds the same message", path, left_out, holders)
     return {"path": path.name, "sha256": file_sha256(path), "rows": len(more.texts["train"]),
             "left_out": left_out}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from model.paths import file_sha256
@@ -76,6 +76,13 @@ def fitted_splits(model: str | Path, data: str | Path) -> tuple[str, ...]:
     return fit_splits(learned_dev(model, data))
 
 
+def more_labeled_entries(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """A training report's more-labeled files (`more_labeled`), as a list: reports written before a
+    second draw was labeled hold one file's entry alone."""
+    entries = report.get("more_labeled") or []
+    return [entries] if isinstance(entries, dict) else list(entries)
+
+
 def learned_more(model: str | Path, data: str | Path, labeled: LabeledSet) -> list[str]:
     """The messages a checkpoint learned beside the labeled file (its report's `more_labeled`:
     files of training/labels/, joined to its train split), for the evaluation subsets. Scored on
@@ -83,13 +90,10 @@ def learned_more(model: str | Path, data: str | Path, labeled: LabeledSet) -> li
     another file, every row is. Where the report names a file that training/labels/ does not hold
     as it was, a warning, and none of its rows: reports name files, not their place."""
     report = training_report(model) or {}
-    entries = report.get("more_labeled") or []
-    if isinstance(entries, dict):  # one file, as reports wrote it before a second draw was labeled
-        entries = [entries]
     same_data = report.get("data", {}).get("sha256") == file_sha256(data)
     learned: list[str] = []
-    for entry in entries:
-        path = LABELS_DIR / str(entry.get("path"))
+    for entry in more_labeled_entries(report):
+        path = LABELS_DIR / PurePath(str(entry.get("path"))).name
         if not path.is_file() or entry.get("sha256") != file_sha256(path):
             log.warning("%s also learned from %s, which %s/ does not hold as it was: its messages count "
                         "as unseen", model, entry.get("path"), LABELS_DIR.name)

@@ -13,8 +13,8 @@ from training.args import MORE_LABELED, MORE_LABELED_2
 SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}
 # Every recipe but the shipped one was measured with at most 2 epochs (the default before), every
 # one but `+fit-dev` learns from the train split alone, so that dev can choose, and every one but
-# `+more-labels` without the corpus messages labeled for the project (training/labels/).
-MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": []}
+# `+more-labels` and `+more-labels-2` without the corpus messages labeled for the project (training/labels/).
+MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": ()}
 RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for name, options in {
     "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
     "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},

@@ -186,7 +186,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         data.require(needed)
     sizes = data.sizes()
     # Each file's rows after the labeled file's and the earlier files': none is a message twice.
-    more = [join_more_labeled(data, path) for path in args.more_labeled] or None
+    more = [join_more_labeled(data, path, [p.name for p in args.more_labeled[:i]])
+            for i, path in enumerate(args.more_labeled)] or None
     tokenizer, model = load_classifier(args)
     added_tokens = 0
     if args.emote_tokens:

@@ -52,7 +52,7 @@ def test_train_all_can_ship_a_distilled_student(tiny_model_dir, chat, tmp_path):
         PipelineArgs(no_mlm=True, distill_layers=[1], distill_epochs=1),
         SentimentArgs(base=str(tiny_model_dir), data=data, corpus=corpus, out=out, epochs=1, batch_size=16,
                       learning_rate=1e-3, lexicon=None, lexicon_features=False, emote_swaps=0,
-                      emote_tokens=False, invented_emotes=0, fit_dev=False, more_labeled=None))
+                      emote_tokens=False, invented_emotes=0, fit_dev=False, more_labeled=[]))
     assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
     saved = json.loads((out / "training_report.json").read_text())
     assert saved["distill_stage"]["hyperparameters"]["layers"] == [1]

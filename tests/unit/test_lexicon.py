@@ -90,6 +90,9 @@ def test_every_bad_row_of_an_emote_csv_is_named_in_one_line(tmp_path):
     assert "\n" not in message
     assert message.endswith(":3: sentiment 'lots' is not a number in [-1, 1] (and 7 more bad row(s): "
                             "line 5, 6, 7, 8, 9, ...)")
+    path.write_text("token,sentiment\nzzzB,lots\n\"zzzC,0.5\n" + "x" * 140_000 + "\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"not CSV .*a stray quote\? \(and bad row\(s\) before it: line 2\)"):
+        read_lexicon(path, one_word=True)  # a stray quote after a bad row: both named
 
 
 def test_a_spreadsheets_header_in_capitals_or_with_spaces_is_read(tmp_path):

@@ -218,6 +218,22 @@ def test_the_subsets_count_the_more_labeled_chat_a_model_learned_as_seen(tiny_mo
     assert "also learned from second.csv, which labels/ does not hold as it was" in caplog.text
 
 
+def test_a_later_more_labeled_file_leaves_out_what_an_earlier_one_holds(tmp_path, caplog):
+    from training.data import join_more_labeled
+
+    labeled = tmp_path / "labeled.csv"
+    labeled.write_text("text,label,split\nzq train row,neutral,train\nzq dev row,neutral,dev\n", encoding="utf-8")
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("text,label\nzq first row,positive\nZQ DEV ROW,positive\n", encoding="utf-8")
+    second.write_text("text,label\nzq first row,negative\nzq second row,negative\n", encoding="utf-8")
+    data = read_labeled(labeled)
+    with caplog.at_level("WARNING", logger="training.data"):
+        entries = [join_more_labeled(data, first), join_more_labeled(data, second, ["first.csv"])]
+    assert [(e["rows"], e["left_out"]) for e in entries] == [(1, 1), (1, 1)]
+    assert data.split("train") == (["zq train row", "zq first row", "zq second row"], [1, 2, 0])
+    assert "second.csv: 1 row(s) left out, as labeled.csv or first.csv holds the same message" in caplog.text
+
+
 def test_more_labeled_chat_with_a_split_column_is_refused(tmp_path):
     from training.data import read_more_labeled
 
@@ -280,7 +296,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
 
     clf_dir = tmp_path / "clf"
     report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
-                                           batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=None,
+                                           batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=[],
                                            lexicon_features=False, emote_swaps=0, emote_tokens=False,
                                            corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
                                            teacher_confidence=0.0, fit_dev=False))
@@ -317,7 +333,7 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     with caplog.at_level("WARNING", logger="training.data"):
         report = train_sentiment(SentimentArgs(
             base=SCRATCH_ROBERTA, data=labeled, out=clf_dir, epochs=2, patience=1, batch_size=16,
-            learning_rate=1e-3, corpus=corpus, lexicon=lexicon, more_labeled=more,
+            learning_rate=1e-3, corpus=corpus, lexicon=lexicon, more_labeled=[more],
             lexicon_tokens=False, weak_limit=0, emote_tokens=False, emote_swaps=1, invented_emotes=4,
             fit_dev=True))
     assert "more.csv: 1 row(s) left out, as" in caplog.text
@@ -370,7 +386,7 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
 
     with pytest.raises(DataError, match="its labels would carry dev into a run that chooses on dev"):
         train_sentiment(SentimentArgs(base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "student",
-                                      corpus=corpus, lexicon=None, more_labeled=None, lexicon_features=False, emote_tokens=False,
+                                      corpus=corpus, lexicon=None, more_labeled=[], lexicon_features=False, emote_tokens=False,
                                       emote_swaps=0, teacher=clf_dir, fit_dev=False))
     with pytest.raises(DataError, match="distillation compares the student with it on dev"):
         distill(DistillArgs(out=tmp_path / "distilled", teacher=clf_dir, layers=[0], corpus=corpus, data=labeled))
@@ -505,7 +521,7 @@ def lexicon_model(tiny_slice, tmp_path_factory) -> tuple[Path, dict]:
     report = train_sentiment(SentimentArgs(
         base=str(root / "mlm"), data=labeled, out=root / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         lexicon=shared_data_dir() / "emote_lexicon.csv", lexicon_tokens=True, lexicon_features=True,
-        emote_tokens=True, emote_swaps=2, invented_emotes=20, more_labeled=None))
+        emote_tokens=True, emote_swaps=2, invented_emotes=20, more_labeled=[]))
     return root / "clf", report
 
 
@@ -792,13 +808,17 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
             assert defaults.label_smoothing == 0.0  # added after this model, which had none
             continue
-        # files by their names, as reports name files
-        assert report["hyperparameters"][field.name] == portable(getattr(defaults, field.name)), field.name
+        value = report["hyperparameters"][field.name]
+        if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
+            value = [value]
+        assert value == portable(getattr(defaults, field.name)), field.name  # files by their names
     from model.paths import file_sha256
     from training.args import LABELS_DIR
+    from training.evaluate import more_labeled_entries
 
-    assert [entry["path"] for entry in report["more_labeled"]] == [path.name for path in defaults.more_labeled]
-    for entry in report["more_labeled"]:  # the rows it learned are at hand
+    entries = more_labeled_entries(report)
+    assert [entry["path"] for entry in entries] == [path.name for path in defaults.more_labeled]
+    for entry in entries:  # the rows it learned are at hand
         assert entry["sha256"] == file_sha256(LABELS_DIR / entry["path"]), entry["path"]
     mlm, mlm_defaults = report["mlm_stage"], MlmArgs(out=Path("x"))
     for name, value in mlm["hyperparameters"].items():
