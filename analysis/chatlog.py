@@ -140,17 +140,19 @@ def _looks_like_json_lines(text: str) -> bool:
 
 def _read_json_lines(path: Path, text: str) -> ChatLog:
     items: list[Any] = []
-    bad = 0
-    for line in text.splitlines():
+    places: list[str] = []
+    bad: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 may be in a message
         if not line.strip():
             continue
         try:
             items.append(json.loads(line))
+            places.append(f"line {number}")
         except json.JSONDecodeError:
-            bad += 1
-    chat = _chat_downloader(path, "chat-downloader JSON lines", items)
-    if bad:
-        chat.skipped["malformed JSON lines"] += bad
+            bad.append(f"line {number}")
+    chat = _chat_downloader(path, "chat-downloader JSON lines", items, places)
+    for where in bad:
+        chat.skip("malformed JSON lines", where)
     return chat
 
 
@@ -174,7 +176,7 @@ def _twitchdownloader(comment: Any) -> tuple[float, bool, str, str]:
     return offset, False, str(user), body
 
 
-def _chat_downloader(path: Path, name: str, items: list[Any]) -> ChatLog:
+def _chat_downloader(path: Path, name: str, items: list[Any], places: list[str] | None = None) -> ChatLog:
     def parse(item: Any) -> tuple[float, bool, str, str]:
         if not isinstance(item, Mapping):
             raise Skip("malformed entries")
@@ -195,7 +197,7 @@ def _chat_downloader(path: Path, name: str, items: list[Any]) -> ChatLog:
             raise Skip("entries without a time")
         return absolute, True, user, text
 
-    return collect(path, name, items, parse)
+    return collect(path, name, items, parse, places)
 
 
 

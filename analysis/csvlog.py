@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from analysis.logtime import parse_time
-from analysis.logtypes import ACCEPTED, ChatLog, ChatLogError, LogMessage, collect
+from analysis.logtypes import ACCEPTED, ChatLog, ChatLogError, LogMessage, collect, note_skip
 
 MESSAGE_COLUMNS = ("message", "text", "body", "message.body", "content", "msg", "comment")
 TIME_COLUMNS = ("time_in_seconds", "content_offset_seconds", "offset", "offset_seconds", "seconds",
@@ -32,29 +32,36 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     message_col = header.index(next(name for name in MESSAGE_COLUMNS if name in header))  # found above
     time_col, user_col = _pick(header, TIME_COLUMNS), _pick(header, USER_COLUMNS)
     lines = io.StringIO(text.lstrip()).readlines()
+    blank_lines = text[:len(text) - len(text.lstrip())].count("\n")  # before the header
     skipped: Counter[str] = Counter()
+    skipped_at: dict[str, list[str]] = {}
     open_quotes: list[int] = []
     parsed: list[tuple[tuple[float, bool] | None, str, str]] = []
-    for row in _rows(lines, delimiter, len(header), skipped, open_quotes):
-        if len(row) <= message_col or not row[message_col]:
-            skipped["rows without message text" if len(row) > message_col else "malformed CSV rows"] += 1
+    places: list[str] = []
+    for number, row in _rows(lines, delimiter, len(header), skipped_at, open_quotes):
+        where = f"line {blank_lines + number}"
+        if row is None or len(row) <= message_col or not row[message_col]:
+            reason = "rows without message text" if row and len(row) > message_col else "malformed CSV rows"
+            note_skip(skipped, skipped_at, reason, where)
             continue
         user = row[user_col] if user_col is not None and len(row) > user_col else ""
         when = None
         if time_col is not None:
             when = parse_time(row[time_col]) if len(row) > time_col else None
             if when is None:
-                skipped["rows with an unreadable time"] += 1
+                note_skip(skipped, skipped_at, "rows with an unreadable time", where)
                 continue
         parsed.append((when, user, row[message_col]))
+        places.append(where)
     used = [f"{role} {header[col]!r}" for role, col in (("message", message_col), ("time", time_col),
                                                          ("user", user_col)) if col is not None]
     name = f"CSV ({', '.join(used)})"
     if time_col is None:
         messages = [LogMessage(i / assumed_rate, user, body) for i, (_, user, body) in enumerate(parsed)]
-        return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate, open_quotes=open_quotes)
-    log = collect(path, name, parsed, lambda p: (p[0][0], p[0][1], p[1], p[2]))
-    log.skipped.update(skipped)
+        return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate, open_quotes=open_quotes,
+                       skipped_at=skipped_at)
+    log = collect(path, name, parsed, lambda p: (p[0][0], p[0][1], p[1], p[2]), places)
+    log.add_skips(skipped, skipped_at)
     log.open_quotes = open_quotes
     return log
 
@@ -82,14 +89,15 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
     return None
 
 
-def _rows(lines: list[str], delimiter: str, width: int, skipped: Counter[str],
-          open_quotes: list[int]) -> Iterator[list[str]]:
+def _rows(lines: list[str], delimiter: str, width: int, skipped_at: dict[str, list[str]],
+          open_quotes: list[int]) -> Iterator[tuple[int, list[str] | None]]:
     """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
     quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell (or run
     into the csv module's field limit): where the lines strictly inside a row read over several
     lines are whole rows of their own, the row's first line is read on its own (the open cell
     to the end of the line), its number is kept in `open_quotes`, and reading goes on from the
-    next line. A row the csv module rejects otherwise is counted and skipped."""
+    next line. Each row comes with the number of its first line (the header is line 1); a row the
+    csv module rejects otherwise comes as None."""
     start = 1
     while start < len(lines):
         reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter)
@@ -105,14 +113,11 @@ def _rows(lines: list[str], delimiter: str, width: int, skipped: Counter[str],
             inside = lines[first + 1:last - 1]
             if any(len(_cells(line, delimiter)) >= width for line in inside):
                 open_quotes.append(first + 1)
-                yield _cells(lines[first], delimiter)
+                yield first + 1, _cells(lines[first], delimiter)
                 start = first + 1
                 break
             done = reader.line_num
-            if row is None:
-                skipped["malformed CSV rows"] += 1
-                continue
-            yield row
+            yield first + 1, row
 
 
 def _cells(line: str, delimiter: str) -> list[str]:

@@ -59,6 +59,9 @@ def test_reads_chat_downloader_json_lines_from_a_live_recording():
     assert log.format == "chat-downloader JSON lines"
     assert len(log.messages) == len(good) == 24
     assert log.skipped == {"malformed JSON lines": 2}  # one cut in half, one interrupted at the end
+    lines = (CHAT_LOGS / "chat_downloader_live.jsonl").read_text().split("\n")
+    cut = [f"line {n}" for n, line in enumerate(lines, start=1) if line.strip() and not line.endswith("}")]
+    assert log.skipped_summary() == f"2 malformed JSON lines ({', '.join(cut)})"  # where to look
     # Live items have only wall-clock microseconds: offsets count from the first message.
     assert log.messages[0].offset == 0.0
     expected = (good[-1]["timestamp"] - good[0]["timestamp"]) / 1e6
@@ -100,7 +103,22 @@ def test_bad_rows_inside_a_good_csv_are_skipped_and_counted(tmp_path):
     assert [m.text for m in log.messages] == ["fine", "multi\nline"]
     assert log.skipped == {"rows with an unreadable time": 1, "rows without message text": 1,
                            "malformed CSV rows": 1}
-    assert "1 rows with an unreadable time" in log.skipped_summary()
+    assert log.skipped_summary() == ("1 rows with an unreadable time (line 3), 1 rows without message text "
+                                     "(line 4), 1 malformed CSV rows (line 7)")
+
+
+def test_skipped_entries_are_named_by_the_line_an_editor_shows(tmp_path):
+    path = tmp_path / "chat.jsonl"  # a blank line, a raw U+2028 inside a message, a cut line
+    items = [{"message": "one", "time_in_seconds": 1}, {"message": "a\u2028b", "time_in_seconds": 2},
+             {"message": "three", "time_in_seconds": 3, "message_type": "ban_user"}]
+    lines = [json.dumps(item, ensure_ascii=False) for item in items]
+    path.write_text("\n".join([lines[0], "", lines[1], lines[2], '{"message": "cut']) + "\n", encoding="utf-8")
+    log = read_chat_log(path)
+    assert [m.text for m in log.messages] == ["one", "a\u2028b"]
+    assert log.skipped_summary() == "1 events that are not chat messages (line 4), 1 malformed JSON lines (line 5)"
+    many = tmp_path / "chat.csv"  # blank lines before the header count; the first three places are named
+    many.write_text("\n\ntime,message\n" + "".join(f"x{i},hi\n" for i in range(5)) + "9,ok\n", encoding="utf-8")
+    assert read_chat_log(many).skipped_summary() == "5 rows with an unreadable time (line 4, line 5, line 6, ...)"
 
 
 def test_a_quote_left_open_costs_one_row_read_on_its_own_not_the_rest_of_the_log(tmp_path):
@@ -167,7 +185,8 @@ def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     ("other.json", '{"title": "vod", "views": 3}', "JSON with top-level keys [title, views] matches no chat format"),
     ("numbers.json", "[1, 2, 3]", "a JSON list whose first item has keys []"),
     ("nochat.json", '{"comments": [{"content_offset_seconds": 1}]}',
-     "TwitchDownloader chat JSON file with no chat messages in it (skipped: 1 entries without message text)"),
+     "TwitchDownloader chat JSON file with no chat messages in it (skipped: 1 entries without message text "
+     "(entry 1))"),
 ])
 def test_files_that_are_not_chat_logs_get_a_one_line_error(tmp_path, name, data, expected):
     path = _write(tmp_path, name, data)
