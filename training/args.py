@@ -20,6 +20,7 @@ from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 LABELS_DIR = Path(__file__).parent / "labels"
 MORE_LABELED = LABELS_DIR / "corpus_sample.csv"
 MORE_LABELED_2 = LABELS_DIR / "corpus_sample_2.csv"
+EMOTE_LABELED = LABELS_DIR / "emote_sample.csv"  # corpus messages with an emote, a third draw
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200

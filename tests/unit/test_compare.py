@@ -97,7 +97,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels-2",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+emote-labels"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
