@@ -38,7 +38,7 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     open_quotes: list[int] = []
     parsed: list[tuple[tuple[float, bool] | None, str, str]] = []
     places: list[str] = []
-    for number, row in _rows(lines, delimiter, len(header), skipped_at, open_quotes):
+    for number, row in _rows(lines, delimiter, len(header), open_quotes):
         where = f"line {blank_lines + number}"
         if row is None or len(row) <= message_col or not row[message_col]:
             reason = "rows without message text" if row and len(row) > message_col else "malformed CSV rows"
@@ -89,7 +89,7 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
     return None
 
 
-def _rows(lines: list[str], delimiter: str, width: int, skipped_at: dict[str, list[str]],
+def _rows(lines: list[str], delimiter: str, width: int,
           open_quotes: list[int]) -> Iterator[tuple[int, list[str] | None]]:
     """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
     quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell (or run
