@@ -126,7 +126,8 @@ def _read_json(path: Path, text: str) -> ChatLog:
 
 def _looks_like_json_lines(text: str) -> bool:
     """More than one line, and an object alone on one of the first few lines."""
-    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    # Line breaks only, not splitlines: a raw U+2028 inside a message does not end its line.
+    lines = [line for line in text.split("\n")[:5] if line.strip()]
     if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
         return False
     for line in lines:

@@ -56,6 +56,7 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     used = [f"{role} {header[col]!r}" for role, col in (("message", message_col), ("time", time_col),
                                                          ("user", user_col)) if col is not None]
     name = f"CSV ({', '.join(used)})"
+    open_quotes = [blank_lines + number for number in open_quotes]  # as an editor numbers them
     if time_col is None:
         messages = [LogMessage(i / assumed_rate, user, body) for i, (_, user, body) in enumerate(parsed)]
         return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate, open_quotes=open_quotes,

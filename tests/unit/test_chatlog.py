@@ -119,6 +119,9 @@ def test_skipped_entries_are_named_by_the_line_an_editor_shows(tmp_path):
     many = tmp_path / "chat.csv"  # blank lines before the header count; the first three places are named
     many.write_text("\n\ntime,message\n" + "".join(f"x{i},hi\n" for i in range(5)) + "9,ok\n", encoding="utf-8")
     assert read_chat_log(many).skipped_summary() == "5 rows with an unreadable time (line 4, line 5, line 6, ...)"
+    first = tmp_path / "first.jsonl"  # a raw U+2028 in the first message: still JSON lines
+    first.write_text("\n".join(lines[1:2] * 2) + "\n", encoding="utf-8")
+    assert [m.text for m in read_chat_log(first).messages] == ["a\u2028b", "a\u2028b"]
 
 
 def test_a_quote_left_open_costs_one_row_read_on_its_own_not_the_rest_of_the_log(tmp_path):
@@ -132,6 +135,9 @@ def test_a_quote_left_open_costs_one_row_read_on_its_own_not_the_rest_of_the_log
     assert len(texts) == 299 and texts[50:53] == ["msg 51", "he said hi, then left", "msg 53"]
     assert texts[119] == "two\nlines, with a comma" and texts[-1] == "msg 299"
     assert log.open_quotes == [53] and not log.skipped
+    blank_first = tmp_path / "blank_first.csv"  # blank lines before the header count, as in an editor
+    blank_first.write_text("\n\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert read_chat_log(blank_first).open_quotes == [55]
 
 
 def test_a_quote_left_open_past_the_csv_field_limit_loses_only_its_row(tmp_path):
