@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.paths import file_sha256
-from model.text import match_key
+from model.text import match_key, normalize
 from mood.errors import TwitchMoodError
 
 SPLIT_COL = "split"  # the split column read where none is named
@@ -138,6 +138,18 @@ def read_labeled(path: str | Path, *, text_col: str = "text", label_col: str = "
         log.warning("%s: %d row(s) with an empty text left out (line %s)", path, len(lines),
                     ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else ""))
     return result
+
+
+def unique_messages(lines: list[str]) -> list[str]:
+    """Normalised, non-empty messages, each once, in first-seen order (spam would dominate)."""
+    return list(dict.fromkeys(t for t in (normalize(line) for line in lines) if t))
+
+
+def without_matches(texts: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """`texts`, in order, less any that equals one of `exclude` as the model reads it (`match_key`:
+    normalised, lower case, no combining marks), so `OK` stays out when `ok` is a dev message."""
+    excluded = {match_key(t) for t in exclude}
+    return [t for t in texts if match_key(t) not in excluded]
 
 
 def read_more_labeled(path: str | Path) -> LabeledSet:

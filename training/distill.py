@@ -28,14 +28,13 @@ from model.encoding import ChatEncoder
 from model.fusion import HEAD_FILE, LexiconFusion
 from model.lexicon import LEXICON_FILE, read_lexicon
 from model.machine import machine_info
-from model.text import match_key
 from mood.errors import UsageError, one_line_errors
 from mood.labels import LABELS
 from training.args import DistillArgs
-from training.data import LabeledSet, read_corpus, read_labeled
+from training.data import LabeledSet, read_corpus, read_labeled, unique_messages, without_matches
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
-from training.mlm import evaluation_messages, unique_messages
+from training.mlm import evaluation_messages
 from training.report import write_json
 from training.sentiment import EncodedSet
 
@@ -69,9 +68,8 @@ def student_of(teacher: Path, layers: Sequence[int]) -> tuple[Any, Any]:
 def distillation_texts(corpus: Path, labeled: LabeledSet, limit: int | None = None) -> list[str]:
     """The corpus's and the training split's messages, normalised, each once, without any message
     of the dev or test split."""
-    held = evaluation_messages(labeled)
     messages = unique_messages(read_corpus(corpus, limit) + labeled.split("train")[0])
-    return [t for t in messages if match_key(t) not in held]
+    return without_matches(messages, evaluation_messages(labeled))
 
 
 def load_scorer(path: Path) -> Scorer:

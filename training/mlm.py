@@ -29,11 +29,18 @@ import torch
 from model.encoding import ChatEncoder
 from model.machine import machine_info
 from model.paths import file_sha256
-from model.text import match_key, normalize
 from model.tokenizer import train_bpe_tokenizer
 from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
-from training.data import DataError, LabeledSet, read_corpus, read_labeled, read_stream
+from training.data import (
+    DataError,
+    LabeledSet,
+    read_corpus,
+    read_labeled,
+    read_stream,
+    unique_messages,
+    without_matches,
+)
 from training.report import write_json
 from training.vocab import add_emote_tokens
 
@@ -75,11 +82,6 @@ class MaskedOnly(torch.nn.Module):
         return {"loss": torch.nn.functional.cross_entropy(logits, labels[chosen])}
 
 
-def unique_messages(lines: list[str]) -> list[str]:
-    """Normalised, non-empty messages, each once, in first-seen order (spam would dominate)."""
-    return list(dict.fromkeys(t for t in (normalize(line) for line in lines) if t))
-
-
 def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]]:
     """Concatenate tokenised messages (with their special tokens) and cut full blocks."""
     flat = [token for tokens in token_lists for token in tokens]
@@ -87,17 +89,15 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
     return [flat[i:i + block_size] for i in range(0, usable, block_size)]
 
 
-def evaluation_messages(data: LabeledSet) -> set[str]:
-    """The dev and test messages of a labeled set, as the model tells messages apart (`match_key`:
-    normalised, lower case, no combining marks)."""
-    return {match_key(t) for split in ("dev", "test") for t in data.split(split)[0]}
+def evaluation_messages(data: LabeledSet) -> list[str]:
+    """The dev and test messages of a labeled set."""
+    return [t for split in ("dev", "test") for t in data.split(split)[0]]
 
 
 def without_evaluation_messages(texts: list[str], labeled: Path) -> tuple[list[str], int]:
     """`texts` without the dev and test messages of a labeled CSV, in any letter case; and how
     many went."""
-    evaluation = evaluation_messages(read_labeled(labeled))
-    kept = [t for t in texts if match_key(t) not in evaluation]
+    kept = without_matches(texts, evaluation_messages(read_labeled(labeled)))
     return kept, len(texts) - len(kept)
 
 

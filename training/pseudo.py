@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from model.paths import file_sha256
-from model.text import match_key
 from mood.labels import LABELS
-from training.mlm import unique_messages
+from training.data import unique_messages, without_matches
 
 CHUNK = 512  # messages scored per call
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -30,8 +29,7 @@ def pseudo_examples(teacher: str | Path, lines: Iterable[str], exclude: Iterable
     lower case, so `OK` stays out when `ok` is a dev message."""
     from training.distill import load_scorer
 
-    excluded = {match_key(t) for t in exclude}
-    pool = [t for t in unique_messages(list(lines)) if match_key(t) not in excluded]
+    pool = without_matches(unique_messages(list(lines)), exclude)
     random.Random(seed).shuffle(pool)
     scorer = load_scorer(Path(teacher))
     texts: list[str] = []

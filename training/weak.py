@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from model.text import match_key, normalize
+from training.data import unique_messages, without_matches
 from training.subsets import read_lexicon_kinds
 
 POLAR_THRESHOLD = 0.4  # |sentiment| at or above this is a polar token
@@ -68,13 +68,11 @@ def corpus_examples(lines: Iterable[str], lexicon: dict[str, float], exclude: It
                     limit: int, seed: int = 0) -> tuple[list[str], list[int]]:
     """Up to `limit` weakly labeled corpus messages, as many negative as positive where the
     corpus allows (positive emotes are far more common)."""
-    excluded = {match_key(t) for t in exclude}
     by_label: dict[int, list[str]] = {0: [], 2: []}
-    for text in dict.fromkeys(normalize(line) for line in lines):
-        if text and match_key(text) not in excluded:
-            label = weak_label(text, lexicon)
-            if label is not None:
-                by_label[label].append(text)
+    for text in without_matches(unique_messages(list(lines)), exclude):
+        label = weak_label(text, lexicon)
+        if label is not None:
+            by_label[label].append(text)
     rng = random.Random(seed)
     for texts in by_label.values():
         rng.shuffle(texts)

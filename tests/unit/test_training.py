@@ -16,9 +16,9 @@ from mood.errors import UsageError
 from mood.labels import LABELS
 from training.augment import swapped_examples
 from training.bases import SCRATCH_ROBERTA, ScratchShape
-from training.data import DataError, parse_label, read_labeled, read_stream
+from training.data import DataError, parse_label, read_labeled, read_stream, unique_messages
 from training.metrics import classification_report
-from training.mlm import MlmArgs, emote_passes, group_texts, held_out_messages, train_mlm, unique_messages
+from training.mlm import MlmArgs, emote_passes, group_texts, held_out_messages, train_mlm
 from training.sentiment import SentimentArgs, class_weight_vector, train_sentiment
 from training.subsets import read_lexicon_kinds
 from training.weak import corpus_examples, label_of, weak_label
