@@ -16,11 +16,13 @@ from mood.errors import UsageError
 from training.bases import MINILM, SCRATCH_ROBERTA, ScratchShape
 
 # More corpus messages, labeled for the project following the data's LABELING.md
-# (training/labels/README.md): training rows beside the labeled set's train split, two draws.
+# (training/labels/README.md): training rows beside the labeled set's train split.
 LABELS_DIR = Path(__file__).parent / "labels"
 MORE_LABELED = LABELS_DIR / "corpus_sample.csv"
 MORE_LABELED_2 = LABELS_DIR / "corpus_sample_2.csv"
 EMOTE_LABELED = LABELS_DIR / "emote_sample.csv"  # corpus messages with an emote, a third draw
+# The corpus messages the shipped model was least sure of (smallest margin between its top two labels).
+UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200

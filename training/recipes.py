@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.paths import DEFAULT_MODEL_DIR
-from training.args import EMOTE_LABELED, MORE_LABELED, MORE_LABELED_2
+from training.args import EMOTE_LABELED, MORE_LABELED, MORE_LABELED_2, UNCERTAIN_LABELED
 
 # The shipped recipe's options; its variants below change one of them, or the MLM data (`required_mlm`).
 SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}
@@ -71,6 +71,12 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     # draw holds few (2%; the labeled train split 7.6%), and the second draw lowered the emote subsets.
     "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+emote-labels": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [MORE_LABELED, EMOTE_LABELED]},
+    # The first draw, and the 2,000 corpus messages the shipped model was least sure of (active
+    # learning): labels where the model errs, not where a uniform draw lands.
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+uncertain-labels": {
+        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [MORE_LABELED, UNCERTAIN_LABELED]},
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels": {
+        **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "more_labeled": [MORE_LABELED, UNCERTAIN_LABELED]},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).

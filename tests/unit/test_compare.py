@@ -92,13 +92,16 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
     assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2"]  # the rest choose on dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels"]  # the rest choose on dev
     assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels-2",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+emote-labels"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+emote-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+uncertain-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
