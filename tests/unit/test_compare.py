@@ -93,7 +93,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels"]  # the rest choose on dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels"]  # the rest choose on dev
     assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
@@ -101,7 +102,9 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+emote-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+uncertain-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
