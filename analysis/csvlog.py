@@ -38,8 +38,8 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     open_quotes: list[int] = []
     parsed: list[tuple[tuple[float, bool] | None, str, str]] = []
     places: list[str] = []
-    for number, row in _rows(lines, delimiter, len(header), open_quotes):
-        where = f"line {blank_lines + number}"
+    for number, row in _rows(lines, delimiter, len(header), open_quotes, blank_lines):
+        where = f"line {number}"
         if row is None or len(row) <= message_col or not row[message_col]:
             reason = "rows without message text" if row and len(row) > message_col else "malformed CSV rows"
             note_skip(skipped, skipped_at, reason, where)
@@ -56,7 +56,6 @@ def read_csv(path: Path, text: str, assumed_rate: float) -> ChatLog:
     used = [f"{role} {header[col]!r}" for role, col in (("message", message_col), ("time", time_col),
                                                          ("user", user_col)) if col is not None]
     name = f"CSV ({', '.join(used)})"
-    open_quotes = [blank_lines + number for number in open_quotes]  # as an editor numbers them
     if time_col is None:
         messages = [LogMessage(i / assumed_rate, user, body) for i, (_, user, body) in enumerate(parsed)]
         return ChatLog(path, name, messages, skipped, assumed_rate=assumed_rate, open_quotes=open_quotes,
@@ -90,15 +89,15 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
     return None
 
 
-def _rows(lines: list[str], delimiter: str, width: int,
-          open_quotes: list[int]) -> Iterator[tuple[int, list[str] | None]]:
+def _rows(lines: list[str], delimiter: str, width: int, open_quotes: list[int],
+          blank_lines: int = 0) -> Iterator[tuple[int, list[str] | None]]:
     """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
     quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell (or run
     into the csv module's field limit): where the lines strictly inside a row read over several
     lines are whole rows of their own, the row's first line is read on its own (the open cell
     to the end of the line), its number is kept in `open_quotes`, and reading goes on from the
-    next line. Each row comes with the number of its first line (the header is line 1); a row the
-    csv module rejects otherwise comes as None."""
+    next line. Each row comes with the number of its first line as an editor shows it (the header
+    is line 1 after `blank_lines` blank ones); a row the csv module rejects otherwise comes as None."""
     start = 1
     while start < len(lines):
         reader = csv.reader((lines[i] for i in range(start, len(lines))), delimiter=delimiter)
@@ -113,12 +112,12 @@ def _rows(lines: list[str], delimiter: str, width: int,
             first, last = start + done, start + reader.line_num
             inside = lines[first + 1:last - 1]
             if any(len(_cells(line, delimiter)) >= width for line in inside):
-                open_quotes.append(first + 1)
-                yield first + 1, _cells(lines[first], delimiter)
+                open_quotes.append(blank_lines + first + 1)
+                yield blank_lines + first + 1, _cells(lines[first], delimiter)
                 start = first + 1
                 break
             done = reader.line_num
-            yield first + 1, row
+            yield blank_lines + first + 1, row
 
 
 def _cells(line: str, delimiter: str) -> list[str]:

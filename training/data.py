@@ -145,6 +145,11 @@ def unique_messages(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(t for t in (normalize(line) for line in lines) if t))
 
 
+def evaluation_messages(data: LabeledSet) -> list[str]:
+    """The dev and test messages of a labeled set."""
+    return [t for split in ("dev", "test") for t in data.split(split)[0]]
+
+
 def without_matches(texts: Iterable[str], exclude: Iterable[str]) -> list[str]:
     """`texts`, in order, less any that equals one of `exclude` as the model reads it (`match_key`:
     normalised, lower case, no combining marks), so `OK` stays out when `ok` is a dev message."""

@@ -31,10 +31,16 @@ from model.machine import machine_info
 from mood.errors import UsageError, one_line_errors
 from mood.labels import LABELS
 from training.args import DistillArgs
-from training.data import LabeledSet, read_corpus, read_labeled, unique_messages, without_matches
+from training.data import (
+    LabeledSet,
+    evaluation_messages,
+    read_corpus,
+    read_labeled,
+    unique_messages,
+    without_matches,
+)
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
-from training.mlm import evaluation_messages
 from training.report import write_json
 from training.sentiment import EncodedSet
 

@@ -34,7 +34,7 @@ from training.args import MlmArgs
 from training.bases import SCRATCH_ROBERTA, resolve_base, scratch_roberta
 from training.data import (
     DataError,
-    LabeledSet,
+    evaluation_messages,
     read_corpus,
     read_labeled,
     read_stream,
@@ -87,11 +87,6 @@ def group_texts(token_lists: list[list[int]], block_size: int) -> list[list[int]
     flat = [token for tokens in token_lists for token in tokens]
     usable = len(flat) // block_size * block_size
     return [flat[i:i + block_size] for i in range(0, usable, block_size)]
-
-
-def evaluation_messages(data: LabeledSet) -> list[str]:
-    """The dev and test messages of a labeled set."""
-    return [t for split in ("dev", "test") for t in data.split(split)[0]]
 
 
 def without_evaluation_messages(texts: list[str], labeled: Path) -> tuple[list[str], int]:

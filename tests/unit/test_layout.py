@@ -12,7 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TORCH_FREE = ["mood.tracker", "mood.labels", "analysis.moments", "analysis.analyze", "analysis.chatlog",
-              "commands", "bot.config", "bot.store", "bot.chatbot", "model.service", "localtwitch.server"]
+              "commands", "bot.config", "bot.store", "bot.chatbot", "model.service", "localtwitch.server",
+              "training.data", "training.weak", "training.pseudo"]
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)
