@@ -7,9 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.paths import DEFAULT_MODEL_DIR
-from training.args import EMOTE_LABELED, MORE_LABELED, MORE_LABELED_2, UNCERTAIN_LABELED
-
-ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)
+from training.args import ALL_LABELED, EMOTE_LABELED, MORE_LABELED, MORE_LABELED_2, UNCERTAIN_LABELED
 
 # The shipped recipe's options; its variants below change one of them, or the MLM data (`required_mlm`).
 SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}

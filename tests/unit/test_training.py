@@ -173,14 +173,20 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
 
 def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_not_hold():
     from model.text import match_key
-    from training.args import MORE_LABELED
+    from training.args import ALL_LABELED
     from training.data import new_rows, read_corpus, read_more_labeled
 
-    texts, labels = read_more_labeled(MORE_LABELED).split("train")
-    assert set(labels) == {0, 1, 2} and len({match_key(t) for t in texts}) == len(texts)  # each once
-    assert set(texts) <= set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
+    corpus = set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
     labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
-    assert new_rows(labeled, MORE_LABELED)[1] == 0  # none is a labeled message as the model reads it
+    earlier: set[str] = set()
+    for path in ALL_LABELED:
+        texts, labels = read_more_labeled(path).split("train")
+        keys = {match_key(t) for t in texts}
+        assert set(labels) == {0, 1, 2} and len(keys) == len(texts), path.name  # each once
+        assert set(texts) <= corpus, path.name
+        assert new_rows(labeled, path)[1] == 0, path.name  # none is a labeled message as the model reads it
+        assert not keys & earlier, path.name  # nor one of an earlier file
+        earlier |= keys
 
 
 def test_the_subsets_count_the_more_labeled_chat_a_model_learned_as_seen(tiny_model_dir, tmp_path, caplog,
