@@ -90,7 +90,7 @@ def _pick(header: list[str], candidates: tuple[str, ...]) -> int | None:
 
 
 def _rows(lines: list[str], delimiter: str, width: int, open_quotes: list[int],
-          blank_lines: int = 0) -> Iterator[tuple[int, list[str] | None]]:
+          blank_lines: int) -> Iterator[tuple[int, list[str] | None]]:
     """The rows after the header line (`width` cells). A quoted cell may hold line breaks, but a
     quote left open (`bob,"he said hi`) would swallow the rest of the log into one cell (or run
     into the csv module's field limit): where the lines strictly inside a row read over several
@@ -110,14 +110,15 @@ def _rows(lines: list[str], delimiter: str, width: int, open_quotes: list[int],
             except csv.Error:
                 row = None
             first, last = start + done, start + reader.line_num
+            number = blank_lines + first + 1  # as an editor shows it
             inside = lines[first + 1:last - 1]
             if any(len(_cells(line, delimiter)) >= width for line in inside):
-                open_quotes.append(blank_lines + first + 1)
-                yield blank_lines + first + 1, _cells(lines[first], delimiter)
+                open_quotes.append(number)
+                yield number, _cells(lines[first], delimiter)
                 start = first + 1
                 break
             done = reader.line_num
-            yield blank_lines + first + 1, row
+            yield number, row
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
