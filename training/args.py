@@ -24,6 +24,9 @@ EMOTE_LABELED = LABELS_DIR / "emote_sample.csv"  # corpus messages with an emote
 # The corpus messages the shipped model was least sure of (smallest margin between its top two labels).
 UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
 ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # the shipped recipe's
+# The 2,000 corpus messages the shipped model gave the largest P(negative): a candidate, not yet chosen.
+NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
+LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)  # every file in labels/, in the order they were drawn
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200

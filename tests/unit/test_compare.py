@@ -94,7 +94,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels"]  # the rest choose on dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels"]  # the rest: dev
     assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
@@ -104,7 +105,9 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels+uncertain-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
