@@ -150,11 +150,18 @@ def evaluation_messages(data: LabeledSet) -> list[str]:
     return [t for split in ("dev", "test") for t in data.split(split)[0]]
 
 
-def without_matches(texts: Iterable[str], exclude: Iterable[str]) -> list[str]:
-    """`texts`, in order, less any that equals one of `exclude` as the model reads it (`match_key`:
-    normalised, lower case, no combining marks), so `OK` stays out when `ok` is a dev message."""
+def unmatched_indices(texts: Sequence[str], exclude: Iterable[str]) -> list[int]:
+    """The positions of the `texts` that equal none of `exclude` as the model reads them
+    (`match_key`: normalised, lower case, no combining marks), so `OK` matches a dev message `ok`."""
     excluded = {match_key(t) for t in exclude}
-    return [t for t in texts if match_key(t) not in excluded]
+    return [i for i, text in enumerate(texts) if match_key(text) not in excluded]
+
+
+def without_matches(texts: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """`texts`, in order, less any that equals one of `exclude` as the model reads it
+    (`unmatched_indices`)."""
+    texts = list(texts)
+    return [texts[i] for i in unmatched_indices(texts, exclude)]
 
 
 def read_more_labeled(path: str | Path) -> LabeledSet:
@@ -173,8 +180,7 @@ def new_rows(data: LabeledSet, path: str | Path) -> tuple[LabeledSet, int]:
     dev or test message never becomes a training row. Returns them (split `train`) and how many
     rows were left out."""
     more = read_more_labeled(path)
-    held = {match_key(text) for texts in data.texts.values() for text in texts}
-    rows = [i for i, text in enumerate(more.texts["train"]) if match_key(text) not in held]
+    rows = unmatched_indices(more.texts["train"], (text for texts in data.texts.values() for text in texts))
     kept = LabeledSet(source=str(path), split_column=None)
     for name in ("texts", "labels", "ids"):
         getattr(kept, name)["train"] = [getattr(more, name)["train"][i] for i in rows]

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from model.lexicon import Lexicon, LexiconError, channel_emote_part, read_lexicon
-from model.text import match_key
-from training.data import DataError, LabeledSet
+from training.data import DataError, LabeledSet, unmatched_indices
 
 EMOTE_KINDS = frozenset({"twitch_global", "bttv", "ffz", "7tv", "emoji", "emoticon"})
 VERSION_1_BELOW = "l02650"
@@ -64,8 +63,7 @@ def unseen_emote_indices(test: Sequence[str], train: Iterable[str], lexicon: Lex
 
 def unseen_message_indices(test: Sequence[str], train: Iterable[str]) -> list[int]:
     """Test messages that equal no training message as the model reads them."""
-    seen = {match_key(text) for text in train}
-    return [i for i, text in enumerate(test) if match_key(text) not in seen]
+    return unmatched_indices(test, train)
 
 
 def emote_only_indices(test: Sequence[str], lexicon: Lexicon) -> list[int]:
