@@ -23,10 +23,11 @@ MORE_LABELED_2 = LABELS_DIR / "corpus_sample_2.csv"
 EMOTE_LABELED = LABELS_DIR / "emote_sample.csv"  # corpus messages with an emote, a third draw
 # The corpus messages the shipped model was least sure of (smallest margin between its top two labels).
 UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
-ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # the shipped recipe's
-# The 2,000 corpus messages the shipped model gave the largest P(negative): a candidate, not yet chosen.
+ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # `+all-labels`
+# The 2,000 corpus messages the model shipped before gave the largest P(negative).
 NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
-LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)  # every file in labels/, in the order they were drawn
+# Every file in labels/, in the order they were drawn: the shipped recipe's.
+LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
@@ -63,7 +64,7 @@ class SentimentArgs:
     corpus: Path | None = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
                 "the tokenizer of scratch:roberta"})
-    more_labeled: list[Path] = field(default_factory=lambda: list(ALL_LABELED), metadata={
+    more_labeled: list[Path] = field(default_factory=lambda: list(LABEL_FILES), metadata={
         "help": "more labeled chat (CSVs with text and label columns, no split column): every row joins the "
                 "train split, except a message that --data or an earlier file holds ('' for none)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
