@@ -89,7 +89,7 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(ALL_LABELED)},
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels": {
         **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "more_labeled": list(ALL_LABELED)},
-    # And the 2,000 corpus messages the shipped model read as most likely negative: version 2's
+    # And the 2,000 corpus messages the model shipped before read as most likely negative: version 2's
     # errors are mostly negatives read neutral (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [*ALL_LABELED, NEGATIVE_LABELED]},
