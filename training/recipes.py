@@ -10,9 +10,9 @@ from model.paths import DEFAULT_MODEL_DIR
 from training.args import (
     ALL_LABELED,
     EMOTE_LABELED,
+    LABEL_FILES,
     MORE_LABELED,
     MORE_LABELED_2,
-    NEGATIVE_LABELED,
     UNCERTAIN_LABELED,
 )
 
@@ -92,9 +92,9 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     # And the 2,000 corpus messages the model shipped before read as most likely negative: version 2's
     # errors are mostly negatives read neutral (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels": {
-        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [*ALL_LABELED, NEGATIVE_LABELED]},
+        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES)},
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels": {
-        **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "more_labeled": [*ALL_LABELED, NEGATIVE_LABELED]},
+        **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "more_labeled": list(LABEL_FILES)},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).
