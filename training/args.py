@@ -74,6 +74,8 @@ class SentimentArgs:
     patience: int = _arg(PATIENCE, "with --no_fit_dev: stop after this many epochs without a better dev "
                                    "macro-F1")
     batch_size: int = _arg(32, "training batch size")
+    group_by_length: bool = _arg(False, "batch messages of similar length together (Trainer's length-grouped "
+                                        "sampler): less padding, so faster on CPU")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
     label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "

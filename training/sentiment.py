@@ -231,6 +231,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     training_args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=args.epochs,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=128,
+        train_sampling_strategy="group_by_length" if args.group_by_length else "random",
         learning_rate=args.learning_rate, warmup_steps=math.ceil(0.1 * steps_per_epoch * args.epochs),
         eval_strategy=per_epoch, save_strategy=per_epoch, save_total_limit=1,
         load_best_model_at_end=dev_set is not None, metric_for_best_model="macro_f1",
@@ -253,7 +254,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         if split_texts and split not in args.fit_splits():
             output = trainer.predict(EncodedSet(encoder, split_texts, split_labels))
             predicted = np.asarray(output.predictions).argmax(-1)
-            metrics[split] = classification_report(split_labels, list(predicted))
+            # In the order predicted, which a length-grouped sampler changes.
+            metrics[split] = classification_report(list(np.asarray(output.label_ids)), list(predicted))
     if isinstance(model, LexiconFusion):
         assert lexicon is not None
         model.save(args.out)

@@ -414,6 +414,20 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     assert "not a training report" in capsys.readouterr().err
 
 
+def test_length_grouped_batches_report_the_dev_figures_of_the_messages_they_read(tiny_slice, tmp_path):
+    corpus, labeled = tiny_slice
+    report = train_sentiment(SentimentArgs(
+        base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
+        corpus=corpus, lexicon=shared_data_dir() / "emote_lexicon.csv", more_labeled=[], weak_limit=0,
+        emote_tokens=False, emote_swaps=0, invented_emotes=0, fit_dev=False, group_by_length=True))
+    assert report["hyperparameters"]["group_by_length"] is True
+    dev = report["metrics"]["dev"]
+    predicted_labels = [any(row[k] for row in dev["confusion"]["matrix"]) for k in range(len(LABELS))]
+    assert sum(predicted_labels) > 1  # not one label for every message, which any order would score alike
+    # The sampler reorders dev too; the kept model is epoch 1's, so both readings of dev must agree.
+    assert dev["macro_f1"] == pytest.approx(report["best_epoch_dev_macro_f1"])
+
+
 def test_eval_reports_a_missing_data_file(capsys):
     capsys.readouterr()  # Trainer's own progress lines
     assert main(["eval", "--data", "/nonexistent/labels.csv", "--model", "x"]) == 2
@@ -814,6 +828,9 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
             continue
         if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
             assert defaults.label_smoothing == 0.0  # added after this model, which had none
+            continue
+        if field.name == "group_by_length" and field.name not in report["hyperparameters"]:
+            assert defaults.group_by_length is False  # added after this model, trained with random batches
             continue
         value = report["hyperparameters"][field.name]
         if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
