@@ -28,6 +28,7 @@ from typing import Any
 from model.lexicon import Lexicon
 from model.paths import shared_data_dir
 from mood.errors import UsageError, one_line_errors
+from training.args import MLM_STEPS
 from training.augment import EmoteInventor
 from training.data import read_labeled
 from training.recipes import RECIPES, required_mlm
@@ -109,7 +110,7 @@ def streamer_emotes(model: Path, count: int = 20) -> dict[str, int]:
 
 
 def mlm_data(mlm_dir: Path) -> dict[str, Any]:
-    """What an MLM checkpoint was trained with (its mlm_report.json): the stream and left-out files
+    """What an MLM checkpoint was trained with (its mlm_report.json): its steps, the stream and left-out files
     by name, the emote weight and whether it has emote tokens."""
     report_file = mlm_dir / "mlm_report.json"
     if not report_file.is_file():
@@ -121,7 +122,7 @@ def mlm_data(mlm_dir: Path) -> dict[str, Any]:
         return PurePath(entry["path"]).name if entry else None
 
     return {"stream": name(report.get("stream")), "emote_weight": hyperparameters.get("emote_weight", 1),
-            "left_out": name(report.get("left_out")),
+            "left_out": name(report.get("left_out")), "steps": hyperparameters.get("steps", MLM_STEPS),
             "emote_tokens": hyperparameters.get("emote_tokens", False)}
 
 
