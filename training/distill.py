@@ -89,13 +89,23 @@ def soft_labels(teacher: Scorer, texts: list[str]) -> list[list[float]]:
     return [[s.negative, s.neutral, s.positive] for s in teacher.predict(texts)]
 
 
+COMPARED_SPLITS = ("dev", "test")
+
+
+def check_compared_splits(labeled: LabeledSet) -> None:
+    """The student and its teacher are compared on dev and test: a one-line error before any
+    training where the labeled file lacks one."""
+    for split in COMPARED_SPLITS:
+        labeled.require(split)
+
+
 def compared(student: Path, teacher: Scorer, labeled: LabeledSet) -> tuple[dict[str, Any], dict[str, Any]]:
     """Macro-F1 of both on dev and test with the student's labels equal to the teacher's; and the
     student's own metrics per split."""
     scorers = {"teacher": teacher, "student": load_scorer(student)}
     result: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
-    for split in ("dev", "test"):
+    for split in COMPARED_SPLITS:
         texts, labels = labeled.split(split)
         predicted = {name: [LABELS.index(s.label) for s in scorer.predict(texts)]
                      for name, scorer in scorers.items()}
@@ -118,6 +128,7 @@ def distill(args: DistillArgs) -> dict[str, Any]:
     refuse_learned_dev(args.teacher, None, "and distillation compares the student with it on dev; use a "
                                            "teacher trained with --no_fit_dev")
     labeled = read_labeled(args.data)
+    check_compared_splits(labeled)
     texts = distillation_texts(args.corpus, labeled, args.limit)
     teacher = load_scorer(args.teacher)
     targets = soft_labels(teacher, texts)

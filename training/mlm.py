@@ -41,7 +41,7 @@ from training.data import (
     unique_messages,
     without_matches,
 )
-from training.report import write_json
+from training.report import base_name, write_json
 from training.vocab import add_emote_tokens
 
 log = logging.getLogger(__name__)
@@ -255,9 +255,10 @@ def train_mlm(args: MlmArgs) -> dict[str, Any]:
         keep_pooler(resolve_base(args.base), args.out, model.base_model_prefix)
     report = {
         "stage": "mlm",
-        "base": args.base,
-        "corpus": {"path": str(args.corpus), "sha256": file_sha256(args.corpus),
-                   "unique_messages": len(texts), "blocks": len(blocks)},
+        "base": base_name(args.base),
+        "corpus": {"path": args.corpus.name, "sha256": file_sha256(args.corpus), "messages": len(lines)},
+        # What it read: the corpus's and the stream's messages, normalised, each once, less those left out.
+        "text": {"unique_messages": len(texts), "blocks": len(blocks)},
         "stream": None if args.stream is None else {
             "path": args.stream.name, "sha256": file_sha256(args.stream), "messages": len(stream_lines)},
         "left_out": None if args.leave_out is None else {

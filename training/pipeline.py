@@ -17,9 +17,9 @@ from typing import Any
 
 from mood.errors import UsageError
 from training.args import DistillArgs, MlmArgs, PipelineArgs, SentimentArgs
-from training.data import DataError
+from training.data import DataError, read_labeled
 from training.mlm import train_mlm
-from training.report import write_json
+from training.report import base_name, write_json
 from training.sentiment import train_sentiment
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,14 @@ def check_distill_stage(args: PipelineArgs, sentiment: SentimentArgs) -> None:
     from transformers import AutoConfig
 
     from training.bases import resolve_base
-    from training.distill import check_layers
+    from training.distill import check_compared_splits, check_layers
 
     if sentiment.corpus is None:
         raise DataError("the distillation stage needs a corpus (--corpus)")
     if sentiment.fit_dev:
         raise UsageError("the distillation stage compares the student with its teacher on dev, which "
                          "--fit_dev trains the teacher on; add --no_fit_dev")
+    check_compared_splits(read_labeled(sentiment.data))  # the distillation stage reads the file as it is
     base = resolve_base(sentiment.base)
     if Path(base).is_dir():
         check_layers(args.distill_layers, AutoConfig.from_pretrained(base).num_hidden_layers)
@@ -96,7 +97,7 @@ def run_pipeline(args: PipelineArgs, sentiment: SentimentArgs) -> dict[str, Any]
     shutil.copytree(shipped, out)
     if not args.fp32:
         save_half(out)
-    report["pipeline"] = {"base": sentiment.base, "mlm": not args.no_mlm,
+    report["pipeline"] = {"base": base_name(sentiment.base), "mlm": not args.no_mlm,
                           "weights": "fp32" if args.fp32 else "fp16",
                           "total_duration_s": round(time.monotonic() - started, 1)}
     report["mlm_stage"] = mlm_report

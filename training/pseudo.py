@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from model.paths import file_sha256
 from mood.labels import LABELS
@@ -51,5 +51,5 @@ def pseudo_examples(teacher: str | Path, lines: Iterable[str], exclude: Iterable
 def teacher_identity(teacher: str | Path) -> dict[str, str | None]:
     """The teacher for a training report: its directory and the sha256 of its weights file."""
     weights = next((Path(teacher) / name for name in WEIGHT_FILES if (Path(teacher) / name).is_file()), None)
-    return {"path": str(teacher), "weights": weights.name if weights else None,
+    return {"path": PurePath(teacher).name, "weights": weights.name if weights else None,
             "sha256": file_sha256(weights) if weights else None}

@@ -19,5 +19,11 @@ def portable(value: Any) -> Any:
     return value
 
 
+def base_name(base: str | Path) -> str:
+    """A base for a report: a local directory by its last part (`mlm`, however it was typed), a
+    logical or hub name (`minilm`, `org/model`) as given."""
+    return PurePath(base).name if Path(base).is_dir() else str(base)
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(portable(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -39,7 +39,7 @@ from training.data import DataError, join_more_labeled, read_corpus, read_labele
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
 from training.pseudo import pseudo_examples, teacher_identity
-from training.report import write_json
+from training.report import base_name, portable, write_json
 from training.subsets import read_lexicon_kinds
 from training.vocab import add_emote_tokens
 from training.weak import corpus_examples, read_lexicon, token_examples
@@ -166,6 +166,18 @@ def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
+def length_grouping(enabled: bool) -> dict[str, Any]:
+    """TrainingArguments' option for length-grouped batches, where asked for: `train_sampling_strategy`
+    from transformers 5.2 on, the boolean `group_by_length` before it."""
+    from transformers import TrainingArguments
+
+    if not enabled:
+        return {}
+    if "train_sampling_strategy" in TrainingArguments.__dataclass_fields__:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True}
+
+
 def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     """Fine-tune (keeping the best dev epoch, or with `fit_dev` every epoch on train and dev), save
     model + tokenizer + training_report.json."""
@@ -231,7 +243,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     training_args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=args.epochs,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=128,
-        train_sampling_strategy="group_by_length" if args.group_by_length else "random",
+        **length_grouping(args.group_by_length),
         learning_rate=args.learning_rate, warmup_steps=math.ceil(0.1 * steps_per_epoch * args.epochs),
         eval_strategy=per_epoch, save_strategy=per_epoch, save_total_limit=1,
         load_best_model_at_end=dev_set is not None, metric_for_best_model="macro_f1",
@@ -265,14 +277,14 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     tokenizer.save_pretrained(str(args.out))
     report = {
         "stage": "sentiment",
-        "base": args.base,
-        "data": {"path": str(args.data), "sha256": file_sha256(args.data), "splits": sizes,
+        "base": base_name(args.base),
+        "data": {"path": args.data.name, "sha256": file_sha256(args.data), "splits": sizes,
                  "training_examples": sources},
         "more_labeled": more,
         "emote_tokens_added": added_tokens,
         "lexicon_sha256": file_sha256(args.lexicon) if args.lexicon else None,
         "teacher": teacher_identity(args.teacher) if args.teacher and "teacher_labeled" in sources else None,
-        "hyperparameters": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(args).items()
+        "hyperparameters": {k: portable(v) for k, v in asdict(args).items()
                             if k not in ("data", "out")},
         "best_epoch_dev_macro_f1": trainer.state.best_metric,
         "epochs_run": trainer.state.epoch,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -89,7 +90,15 @@ def test_train_all_refuses_a_distillation_stage_before_training(tiny_model_dir, 
     sentiment.fit_dev = False
     with pytest.raises(UsageError, match="distinct layers among 0-1, got \\[0, 9\\]"):
         run_pipeline(PipelineArgs(no_mlm=True, distill_layers=[0, 9]), sentiment)
+    no_test = tmp_path / "no-test.csv"  # the student is compared with its teacher on dev and test
+    no_test.write_text("".join(line + "\n" for line in data.read_text(encoding="utf-8").splitlines()
+                               if not line.endswith(",test")), encoding="utf-8")
+    with pytest.raises(DataError, match=r"no-test\.csv: no rows in split 'test'"):
+        run_pipeline(PipelineArgs(no_mlm=True, distill_layers=[1]), replace(sentiment, data=no_test))
+    with pytest.raises(DataError, match="no rows in split 'test'"):
+        distill(DistillArgs(out=tmp_path / "student", teacher=tiny_model_dir, layers=[1], corpus=corpus,
+                            data=no_test))
     sentiment.corpus = None
     with pytest.raises(DataError, match="needs a corpus"):
         run_pipeline(PipelineArgs(no_mlm=True, distill_layers=[1]), sentiment)
-    assert not (tmp_path / "out.work").exists()  # nothing was trained
+    assert not (tmp_path / "out.work").exists() and not (tmp_path / "student").exists()  # nothing was trained

@@ -299,6 +299,7 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
     assert (mlm_dir / "tokenizer.json").is_file() and (mlm_dir / "model.safetensors").is_file()
     assert mlm["held_out_loss"]["after"] < mlm["held_out_loss"]["before"]
     assert mlm["stream"]["messages"] == 2 and len(mlm["stream"]["sha256"]) == 64
+    assert mlm["corpus"]["messages"] == 400 and 2 < mlm["text"]["unique_messages"] <= 402  # both, each once
     assert mlm["emote_messages_repeated"] >= 2  # at least the stream's two
 
     clf_dir = tmp_path / "clf"
@@ -526,6 +527,15 @@ def test_portable_reports_keep_file_names_and_drop_machine_paths():
               "list": ["~/corpus.txt", "minilm", 3], "name": "scratch:roberta"}
     assert portable(report) == {"base": "mlm", "data": {"path": "labeled.csv"},
                                 "list": ["corpus.txt", "minilm", 3], "name": "scratch:roberta"}
+
+
+def test_a_base_is_named_by_its_directorys_last_part_however_it_was_typed(tmp_path, monkeypatch):
+    from training.report import base_name
+
+    (tmp_path / "out.work" / "mlm").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert base_name("out.work/mlm") == base_name(tmp_path / "out.work" / "mlm") == "mlm"
+    assert base_name("minilm") == "minilm" and base_name("org/model") == "org/model"  # not directories here
 
 
 
