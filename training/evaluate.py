@@ -8,6 +8,7 @@ import logging
 from pathlib import Path, PurePath
 from typing import Any
 
+from model.lexicon import Lexicon
 from model.paths import file_sha256
 from mood.labels import LABELS
 from training.args import LABELS_DIR, fit_splits
@@ -103,6 +104,13 @@ def learned_more(model: str | Path, data: str | Path, labeled: LabeledSet) -> li
     return learned
 
 
+def learned_tokens(model: str | Path, lexicon: Lexicon) -> list[str]:
+    """The lexicon's tokens where the checkpoint learned each alone as an example (its report's
+    `lexicon_tokens`), else none."""
+    report = training_report(model) or {}
+    return sorted(lexicon.entries) if report.get("hyperparameters", {}).get("lexicon_tokens") else []
+
+
 def warn_learned_rows(model: str | Path, data: str | Path) -> None:
     """Before scoring every row of `data`: a warning where `model` was trained on this very file
     (its report's sha256), so that some of the rows are ones it learned."""
@@ -165,7 +173,8 @@ def evaluate_subsets(model: str | Path, data: str | Path, lexicon: str | Path, *
     predicted = {"model": [LABELS.index(s.label) for s in scorer.predict(texts)],
                  "lexicon": [LABELS.index(s.label) for s in baseline.predict(texts)]}
     subsets = {}
-    for name, rows in evaluation_subsets(labeled, split, emotes, fitted, learned).items():
+    for name, rows in evaluation_subsets(labeled, split, emotes, fitted, learned,
+                                         learned_tokens(model, emotes)).items():
         subset_gold = [gold[i] for i in rows]
         subsets[name] = {"n": len(rows), **{
             who: classification_report(subset_gold, [labels[i] for i in rows]) if rows else None

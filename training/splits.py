@@ -1,11 +1,12 @@
 """Variants of the labeled CSV that `training/compare.py` trains on: version 1 alone, and the
-folds of a cross-validation over train and dev.
+folds of a cross-validation over train and dev. Rows a variant does not learn from or score stay in
+the file as `heldout`.
 
 Cross-validation: dev (1,268 messages) and test disagree on which recipes train better
 (training/README), so a recipe can also be compared on every train and dev message, each
 scored once by a model that did not learn it. Fold k of n: the train and dev rows whose id's
 sha256 is k modulo n become its dev, the other train and dev rows its train. Test rows become
-`heldout`: still in the file, so every step that keeps labeled messages out of extra examples
+`heldout`: still in the file, so that every step that keeps labeled messages out of extra examples
 keeps them out alike, and never scored.
 """
 
@@ -35,9 +36,10 @@ def _rewrite(data: Path, out: Path, row_split: Callable[[dict[str, str]], str | 
 
 
 def version_1_csv(data: Path, directory: Path) -> Path:
-    """The rows of version 1 of the labeled set (ids below l02650), as its own CSV."""
+    """Version 1 of the labeled set (ids below l02650) with its splits; the later rows `heldout`, so
+    that no lexicon-labeled or teacher-labeled example repeats one of their messages either."""
     return _rewrite(data, directory / "labeled_v1.csv",
-                    lambda row: row["split"] if row["id"] < VERSION_1_BELOW else None)
+                    lambda row: row["split"] if row["id"] < VERSION_1_BELOW else HELDOUT)
 
 
 def fold_of(row_id: str, folds: int) -> int:

@@ -79,10 +79,13 @@ def version_rows(ids: Sequence[str]) -> dict[str, list[int]]:
 
 
 def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon, fitted: tuple[str, ...] = ("train",),
-                       learned: Sequence[str] = ()) -> dict[str, list[int]]:
+                       learned: Sequence[str] = (),
+                       learned_tokens: Sequence[str] = ()) -> dict[str, list[int]]:
     """Row indices of `split` in each subset: all, version_1, version_2, unseen_emotes, emote_only,
     unseen_messages. Training messages are those of the `fitted` splits (the dev split too for a
-    model fitted on it) and `learned`, the messages it learned from beside `data`."""
+    model fitted on it) and `learned`, the chat messages it learned from beside `data`;
+    `learned_tokens`, lexicon tokens it learned alone as examples, are seen messages too, but not
+    seen emotes: the unseen-emote subset is about emotes that no labeled chat shows."""
     texts, _ = data.split(split)
     ids = data.ids.get(split, [])
     train = data.splits(fitted)[0] + list(learned)
@@ -91,5 +94,5 @@ def evaluation_subsets(data: LabeledSet, split: str, lexicon: Lexicon, fitted: t
         **version_rows(ids),
         "unseen_emotes": unseen_emote_indices(texts, train, lexicon),
         "emote_only": emote_only_indices(texts, lexicon),
-        "unseen_messages": unseen_message_indices(texts, train),
+        "unseen_messages": unseen_message_indices(texts, train + list(learned_tokens)),
     }

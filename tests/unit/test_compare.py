@@ -193,8 +193,9 @@ def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_tes
                 assert row["split"] == "train"
     assert set(dev_of) == {r[0] for r in rows if r[3] != "test"}  # each train and dev row is dev once
     assert all(sum(1 for k in dev_of.values() if k == fold) > 40 for fold in range(3))  # 200 rows, 3 folds
-    version_1 = read(version_1_csv(data, tmp_path))
-    assert [r["id"] for r in version_1] == [r[0] for r in rows if r[0] < "l02650"]
+    version_1 = read(version_1_csv(data, tmp_path))  # later rows stay, held out, so no extra example repeats them
+    assert [(r["id"], r["split"]) for r in version_1] == [(i, split if i < "l02650" else HELDOUT)
+                                                         for i, _, _, split in rows]
 
 
 def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys, tmp_path):

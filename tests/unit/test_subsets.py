@@ -84,3 +84,11 @@ def test_the_messages_a_model_learned_beside_the_labeled_file_count_as_seen():
     subsets = evaluation_subsets(labeled(), "test", LEXICON, learned=learned)
     assert subsets["unseen_emotes"] == [1, 2, 5, 6]  # 😂😂 KEKW: both emotes were in a learned message
     assert subsets["unseen_messages"] == [1, 2, 3, 4, 5, 6, 7]  # `PogChamp again` itself was learned
+
+
+def test_lexicon_tokens_learned_alone_are_seen_messages_but_not_seen_emotes():
+    data = labeled()
+    data.texts["test"][5] = "KEKW"  # a lexicon token that no training message holds
+    subsets = evaluation_subsets(data, "test", LEXICON, learned_tokens=sorted(LEXICON.entries))
+    assert subsets["unseen_messages"] == [0, 1, 2, 3, 4, 6, 7]  # the model learned `KEKW` alone
+    assert subsets["unseen_emotes"] == [1, 2, 3, 5, 6]  # but no labeled chat showed it
