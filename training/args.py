@@ -77,6 +77,8 @@ class SentimentArgs:
     group_by_length: bool = _arg(False, "batch messages of similar length together (Trainer's length-grouped "
                                         "sampler): less padding, so faster on CPU")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
+    bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast), faster where "
+                             "the CPU has native bf16 (avx512_bf16, AMX); with CUDA, fp16 regardless")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
     label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "
                                        "are noisy); 0: none")

@@ -106,6 +106,10 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels"
     "+length-batches": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "group_by_length": True},
+    # The same in bf16 mixed precision on the CPU: about two thirds of the fine-tuning time on a CPU with
+    # native bf16 (training/README.md).
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16": {
+        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "bf16": True},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).

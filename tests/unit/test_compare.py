@@ -114,7 +114,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+length-batches",
-        "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels+length-batches"]
+        "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels+length-batches",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []

@@ -839,8 +839,8 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
         if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
             assert defaults.label_smoothing == 0.0  # added after this model, which had none
             continue
-        if field.name == "group_by_length" and field.name not in report["hyperparameters"]:
-            assert defaults.group_by_length is False  # added after this model, trained with random batches
+        if field.name in ("group_by_length", "bf16") and field.name not in report["hyperparameters"]:
+            assert getattr(defaults, field.name) is False  # added after this model: random batches, fp32
             continue
         value = report["hyperparameters"][field.name]
         if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
