@@ -4,7 +4,6 @@ defaults (`SentimentArgs`), and which MLM checkpoint it starts from. `training/c
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from model.paths import DEFAULT_MODEL_DIR
@@ -98,13 +97,8 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels": {
         **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "more_labeled": list(LABEL_FILES)},
     # The same with batches of messages of similar length (Trainer's length-grouped sampler): less
-    # padding, about half the fine-tuning time on CPU (training/README.md).
+    # padding, about half the fine-tuning time on CPU; not chosen: dev fell (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+length-batches": {
-        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "group_by_length": True},
-    # From an MLM stage of 1,800 steps instead of 1,200 (its training loss still fell at the end); the
-    # fine-tuning's length-grouped batches make room for it in `train all`'s hour.
-    "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels"
-    "+length-batches": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "group_by_length": True},
     # The same in bf16 mixed precision on the CPU: about two thirds of the fine-tuning time on a CPU with
     # native bf16 (training/README.md).
@@ -127,12 +121,10 @@ PLAIN_MLM = {"stream": None, "emote_weight": 1, "left_out": None}
 
 
 def required_mlm(recipe: str) -> dict[str, Any]:
-    """The MLM data a recipe names, its steps (`mlm-N-steps`; else the default), and emote tokens
-    exactly where it fine-tunes with them."""
+    """The MLM data a recipe names, its steps (every recipe: the default), and emote tokens exactly
+    where it fine-tunes with them."""
     if "stream-mlm-without-eval" in recipe:
         data = {**STREAM_MLM, "left_out": "labeled_2025.csv"}
     else:
         data = dict(STREAM_MLM if "stream-mlm" in recipe else PLAIN_MLM)
-    steps = re.search(r"mlm-(\d+)-steps", recipe)
-    return {**data, "steps": int(steps.group(1)) if steps else MLM_STEPS,
-            "emote_tokens": RECIPES[recipe].get("emote_tokens", True)}
+    return {**data, "steps": MLM_STEPS, "emote_tokens": RECIPES[recipe].get("emote_tokens", True)}

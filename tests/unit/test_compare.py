@@ -74,13 +74,11 @@ def test_a_recipe_refuses_an_mlm_checkpoint_trained_on_other_data(tmp_path):
     check_mlm("features+swaps+tokens", tmp_path / "plain-tokens")
     check_mlm("features+swaps+tokens+invented+stream-mlm", tmp_path / "stream")
     check_mlm("features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs", tmp_path / "stream-without-eval")
-    longer = "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels+length-batches"
-    check_mlm(longer, tmp_path / "stream-1800-steps")
     for recipe, wrong in (("features+swaps+tokens+invented+stream-mlm", "plain-tokens"),
                           ("features", "stream"), ("features", "plain-tokens"),  # emote tokens it lacks
                           ("features+swaps+tokens", "plain"),
                           ("features+swaps+tokens+invented+stream-mlm", "stream-without-eval"),
-                          (longer, "stream"), ("features+swaps+tokens+invented+stream-mlm", "stream-1800-steps")):
+                          ("features+swaps+tokens+invented+stream-mlm", "stream-1800-steps")):
         with pytest.raises(UsageError, match="needs an MLM checkpoint trained with"):
             check_mlm(recipe, tmp_path / wrong)
     with pytest.raises(UsageError, match=r"no mlm_report\.json"):
@@ -114,7 +112,6 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+length-batches",
-        "features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels+length-batches",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
@@ -159,8 +156,6 @@ def test_each_recipe_needs_the_mlm_data_its_name_says():
     assert required_mlm("features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev") == stream
     assert required_mlm("features+swaps+tokens+invented+stream-mlm-without-eval+3-epochs") == {
         **stream, "left_out": "labeled_2025.csv"}
-    assert required_mlm("features+swaps+tokens+invented+stream-mlm-1800-steps+3-epochs+all-labels+negative-labels"
-                        "+length-batches") == {**stream, "steps": 1800}
     plain = {"stream": None, "emote_weight": 1, "left_out": None, "steps": 1200}
     assert required_mlm("features+swaps+tokens") == {**plain, "emote_tokens": True}
     assert required_mlm("features+swaps") == {**plain, "emote_tokens": False}
