@@ -249,7 +249,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         load_best_model_at_end=dev_set is not None, metric_for_best_model="macro_f1",
         greater_is_better=True,
         logging_strategy="epoch", report_to=[], seed=args.seed, fp16=torch.cuda.is_available(),
-        bf16=args.bf16 and not torch.cuda.is_available(), use_cpu=not torch.cuda.is_available(),
+        bf16=args.bf16 and not torch.cuda.is_available(), use_cpu=args.bf16 and not torch.cuda.is_available(),
         disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
     )
     trainer = Trainer(

@@ -415,13 +415,17 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     assert "not a training report" in capsys.readouterr().err
 
 
-def test_length_grouped_batches_report_the_dev_figures_of_the_messages_they_read(tiny_slice, tmp_path):
+def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they_read(tiny_slice, tmp_path):
+    from safetensors.torch import load_file
+
     corpus, labeled = tiny_slice
     report = train_sentiment(SentimentArgs(
         base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         corpus=corpus, lexicon=shared_data_dir() / "emote_lexicon.csv", more_labeled=[], weak_limit=0,
-        emote_tokens=False, emote_swaps=0, invented_emotes=0, fit_dev=False, group_by_length=True))
-    assert report["hyperparameters"]["group_by_length"] is True
+        emote_tokens=False, emote_swaps=0, invented_emotes=0, fit_dev=False, group_by_length=True, bf16=True))
+    assert report["hyperparameters"]["group_by_length"] is True and report["hyperparameters"]["bf16"] is True
+    weights = load_file(str(tmp_path / "clf" / "model.safetensors"))
+    assert {str(tensor.dtype) for tensor in weights.values()} == {"torch.float32"}  # mixed precision: fp32 kept
     dev = report["metrics"]["dev"]
     predicted_labels = [any(row[k] for row in dev["confusion"]["matrix"]) for k in range(len(LABELS))]
     assert sum(predicted_labels) > 1  # not one label for every message, which any order would score alike
