@@ -22,12 +22,12 @@ from training.subsets import VERSION_1_BELOW
 HELDOUT = "heldout"
 
 
-def _rewrite(data: Path, out: Path, row_split: Callable[[dict[str, str]], str | None]) -> Path:
-    """`data` with each row's split replaced by `row_split(row)`; rows it maps to None left out."""
+def _rewrite(data: Path, out: Path, row_split: Callable[[dict[str, str]], str]) -> Path:
+    """`data` with each row's split replaced by `row_split(row)`, every row kept."""
     with open(data, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         fields = list(reader.fieldnames or [])
-        rows = [{**row, "split": split} for row in reader if (split := row_split(row)) is not None]
+        rows = [{**row, "split": row_split(row)} for row in reader]
     with open(out, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
