@@ -154,6 +154,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[in
             raise UsageError(f"recipe {recipe} learns from other rows than train; it has no cross-validation")
         train_data = data = fold_csv(data, *fold, work)
     use_mlm = options.pop("mlm", True)
+    options.pop("mlm_steps", None)  # the MLM checkpoint's, checked below
     if use_mlm and mlm_dir is None:
         raise UsageError(f"recipe {recipe} needs --mlm DIR (the output of `twitch-mood train mlm`)")
     if use_mlm:

@@ -112,7 +112,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+length-batches",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
@@ -159,6 +160,8 @@ def test_each_recipe_needs_the_mlm_data_its_name_says():
     plain = {"stream": None, "emote_weight": 1, "left_out": None, "steps": 1200}
     assert required_mlm("features+swaps+tokens") == {**plain, "emote_tokens": True}
     assert required_mlm("features+swaps") == {**plain, "emote_tokens": False}
+    longer = "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600"
+    assert required_mlm(longer) == {**stream, "steps": 1600}
 
 
 def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_test(tmp_path):
