@@ -216,6 +216,9 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
     encoder = ChatEncoder(tokenizer, args.max_length, lexicon)
     texts, labels, sources = training_examples(args, data)
     entries: list[dict[str, float] | None] = [None] * len(texts)
+    if lexicon is None and args.invented_emotes:
+        log.warning("sentiment: --invented_emotes needs --lexicon_features (only lexicon features explain an "
+                    "invented emote); none added")
     if lexicon is not None and args.invented_emotes:
         extra_texts, extra_labels, extra_entries = invented_examples(
             *data.splits(args.fit_splits()), lexicon, args.invented_emotes, emote_words=encoder.emote_words,

@@ -286,7 +286,7 @@ def tiny_slice(tmp_path_factory) -> tuple[Path, Path]:
     return corpus, labeled
 
 
-def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_model_dir, tmp_path, capsys):
+def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_model_dir, tmp_path, capsys, caplog):
     corpus, labeled = tiny_slice
     mlm_dir = tmp_path / "mlm"
     stream = tmp_path / "stream.csv"
@@ -303,11 +303,13 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
     assert mlm["emote_messages_repeated"] >= 2  # at least the stream's two
 
     clf_dir = tmp_path / "clf"
-    report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
-                                           batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=[],
-                                           lexicon_features=False, emote_swaps=0, emote_tokens=False,
-                                           corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
-                                           teacher_confidence=0.0, fit_dev=False))
+    with caplog.at_level("WARNING", logger="training.sentiment"):
+        report = train_sentiment(SentimentArgs(base=str(mlm_dir), data=labeled, out=clf_dir, epochs=2,
+                                               batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=[],
+                                               lexicon_features=False, emote_swaps=0, emote_tokens=False,
+                                               corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
+                                               teacher_confidence=0.0, fit_dev=False))
+    assert "--invented_emotes needs --lexicon_features" in caplog.text  # the default 600 is not added silently
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
     assert saved["data"]["training_examples"] == {"labeled": 40, "teacher_labeled": 30}
