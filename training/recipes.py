@@ -14,6 +14,7 @@ from training.args import (
     MLM_STEPS,
     MORE_LABELED,
     MORE_LABELED_2,
+    NEGATIVE_LABELED_2,
     UNCERTAIN_LABELED,
 )
 
@@ -108,6 +109,10 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     # bf16 leaves room for it in `train all`'s hour (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "bf16": True, "mlm_steps": 1600},
+    # And a second negative-aimed file: the 2,000 corpus messages left that the model shipped on 2026-12-07
+    # read as most likely negative (training/labels/).
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2": {
+        **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2], "bf16": True},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).

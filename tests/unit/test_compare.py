@@ -113,7 +113,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+length-batches",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600"]
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []
