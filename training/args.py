@@ -26,7 +26,7 @@ UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
 ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # `+all-labels`
 # The 2,000 corpus messages the model shipped before gave the largest P(negative).
 NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
-# The next 2,000 by P(negative), drawn from the model shipped on 2026-12-07 (`+negative-labels-2`).
+# 2,000 more of the rest by P(negative), of the model shipped on 2026-12-07 (`+negative-labels-2`).
 NEGATIVE_LABELED_2 = LABELS_DIR / "negative_sample_2.csv"
 # The files of labels/ that the shipped recipe read, in the order they were drawn.
 LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)

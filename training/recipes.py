@@ -24,16 +24,18 @@ SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": T
 # one but `+fit-dev` learns from the train split alone, so that dev can choose, and every one but
 # the `+more-labels` ones without the corpus messages labeled for the project (training/labels/).
 MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": ()}
+# Without lexicon features: no invented emotes either, since only the features can read them.
+NO_FEATURES = {"lexicon_features": False, "invented_emotes": 0}
 RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for name, options in {
-    "old-data": {"version_1_only": True, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "no-mlm": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "base": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": False},
-    "swaps": {"lexicon_features": False, "emote_swaps": 3, "emote_tokens": False},
+    "old-data": {"version_1_only": True, **NO_FEATURES, "emote_swaps": 0, "emote_tokens": False},
+    "no-mlm": {"mlm": False, **NO_FEATURES, "emote_swaps": 0, "emote_tokens": False},
+    "base": {**NO_FEATURES, "emote_swaps": 0, "emote_tokens": False},
+    "swaps": {**NO_FEATURES, "emote_swaps": 3, "emote_tokens": False},
     "features": {"lexicon_features": True, "emote_swaps": 0, "emote_tokens": False, "invented_emotes": 0},
     "features+swaps": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": False,
                        "invented_emotes": 0},
-    "tokens": {"lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
-    "no-mlm+tokens": {"mlm": False, "lexicon_features": False, "emote_swaps": 0, "emote_tokens": True},
+    "tokens": {**NO_FEATURES, "emote_swaps": 0, "emote_tokens": True},
+    "no-mlm+tokens": {"mlm": False, **NO_FEATURES, "emote_swaps": 0, "emote_tokens": True},
     "features+swaps+tokens": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
                               "invented_emotes": 0},
     "features+swaps+tokens+invented": {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True,
