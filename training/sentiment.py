@@ -241,6 +241,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
             label_smoothing=args.label_smoothing)
 
     steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
+    cuda = torch.cuda.is_available()
+    cpu_bf16 = args.bf16 and not cuda  # with CUDA, fp16
     checkpoints = Path(tempfile.mkdtemp(prefix="twitch-mood-sentiment-"))
     per_epoch = "no" if dev_set is None else "epoch"  # dev evaluated, the best epoch kept
     training_args = TrainingArguments(
@@ -251,9 +253,8 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         eval_strategy=per_epoch, save_strategy=per_epoch, save_total_limit=1,
         load_best_model_at_end=dev_set is not None, metric_for_best_model="macro_f1",
         greater_is_better=True,
-        logging_strategy="epoch", report_to=[], seed=args.seed, fp16=torch.cuda.is_available(),
-        bf16=args.bf16 and not torch.cuda.is_available(), use_cpu=args.bf16 and not torch.cuda.is_available(),
-        disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=torch.cuda.is_available(),
+        logging_strategy="epoch", report_to=[], seed=args.seed, fp16=cuda, bf16=cpu_bf16, use_cpu=cpu_bf16,
+        disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=cuda,
     )
     trainer = Trainer(
         model=model, args=training_args, train_dataset=train_set, eval_dataset=dev_set,
