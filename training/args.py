@@ -28,6 +28,8 @@ ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  
 NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
 # 2,000 more of the rest by P(negative), of the model shipped on 2026-12-07 (`+negative-labels-2`).
 NEGATIVE_LABELED_2 = LABELS_DIR / "negative_sample_2.csv"
+# And the next 2,000 by the same model's P(negative) (`+negative-labels-3`, beside the second).
+NEGATIVE_LABELED_3 = LABELS_DIR / "negative_sample_3.csv"
 # The files of labels/ that the shipped recipe read, in the order they were drawn.
 LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)

@@ -15,6 +15,7 @@ from training.args import (
     MORE_LABELED,
     MORE_LABELED_2,
     NEGATIVE_LABELED_2,
+    NEGATIVE_LABELED_3,
     UNCERTAIN_LABELED,
 )
 
@@ -115,6 +116,11 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     # read as most likely negative (training/labels/).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2], "bf16": True},
+    # And a third: the next 2,000 by the same model's P(negative), beside the second.
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
+    "+negative-labels-3": {
+        **SHIPPED_OPTIONS, "epochs": 3, "bf16": True,
+        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).

@@ -173,13 +173,13 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
 
 def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_not_hold():
     from model.text import match_key
-    from training.args import LABEL_FILES, LABELS_DIR, NEGATIVE_LABELED_2
+    from training.args import LABEL_FILES, LABELS_DIR, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3
     from training.data import new_rows, read_corpus, read_more_labeled
 
     corpus = set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
     labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
     earlier: set[str] = set()
-    every_file = (*LABEL_FILES, NEGATIVE_LABELED_2)  # the shipped recipe's, and one measured after it
+    every_file = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)  # the shipped recipe's, two measured after
     assert {path.name for path in every_file} == {path.name for path in LABELS_DIR.glob("*.csv")}
     for path in every_file:
         texts, labels = read_more_labeled(path).split("train")
