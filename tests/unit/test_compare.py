@@ -232,3 +232,26 @@ def test_a_version_1_recipe_refuses_more_labeled_chat(tmp_path):
 
     with pytest.raises(UsageError, match="learns from version 1 alone, which more labeled chat cannot join"):
         run("old-data", 0, None, tmp_path, more_labeled=[MORE_LABELED])
+
+
+def test_a_recipe_s_mlm_steps_choose_its_checkpoint_and_are_no_fine_tuning_option(tmp_path, monkeypatch):
+    import training.compare
+    import training.sentiment
+    from training.compare import run
+
+    longer = "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600"
+    checked, trained = [], []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(args):
+        trained.append(args)
+        raise Stop
+
+    monkeypatch.setattr(training.compare, "check_mlm", lambda recipe, mlm_dir: checked.append((recipe, mlm_dir)))
+    monkeypatch.setattr(training.sentiment, "train_sentiment", fake_train)
+    with pytest.raises(Stop):
+        run(longer, 0, tmp_path / "mlm", tmp_path)
+    assert checked == [(longer, tmp_path / "mlm")]  # the 1,600 steps are checked against the checkpoint's
+    assert trained[0].base == str(tmp_path / "mlm") and trained[0].bf16 and not hasattr(trained[0], "mlm_steps")
