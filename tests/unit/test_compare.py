@@ -235,12 +235,11 @@ def test_a_version_1_recipe_refuses_more_labeled_chat(tmp_path):
 
 
 def test_a_recipe_s_mlm_steps_choose_its_checkpoint_and_are_no_fine_tuning_option(tmp_path, monkeypatch):
-    import training.compare
     import training.sentiment
     from training.compare import run
 
     longer = "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600"
-    checked, trained = [], []
+    trained = []
 
     class Stop(Exception):
         pass
@@ -249,9 +248,16 @@ def test_a_recipe_s_mlm_steps_choose_its_checkpoint_and_are_no_fine_tuning_optio
         trained.append(args)
         raise Stop
 
-    monkeypatch.setattr(training.compare, "check_mlm", lambda recipe, mlm_dir: checked.append((recipe, mlm_dir)))
     monkeypatch.setattr(training.sentiment, "train_sentiment", fake_train)
+    for steps in (1200, 1600):
+        (tmp_path / str(steps)).mkdir()
+        (tmp_path / str(steps) / "mlm_report.json").write_text(json.dumps(
+            {"stream": {"path": "chat_stream_2025.csv"},
+             "hyperparameters": {"emote_weight": 3, "emote_tokens": True, "steps": steps}}))
+    with pytest.raises(UsageError, match="needs an MLM checkpoint trained with"):
+        run(longer, 0, tmp_path / "1200", tmp_path)  # refused before any training
+    assert trained == []
+    # A leftover `mlm_steps` would make SentimentArgs raise TypeError instead of reaching the training.
     with pytest.raises(Stop):
-        run(longer, 0, tmp_path / "mlm", tmp_path)
-    assert checked == [(longer, tmp_path / "mlm")]  # the 1,600 steps are checked against the checkpoint's
-    assert trained[0].base == str(tmp_path / "mlm") and trained[0].bf16 and not hasattr(trained[0], "mlm_steps")
+        run(longer, 0, tmp_path / "1600", tmp_path)
+    assert trained[0].base == str(tmp_path / "1600") and trained[0].bf16
