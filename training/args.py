@@ -83,6 +83,9 @@ class SentimentArgs:
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
     bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast), faster where "
                              "the CPU has native bf16 (avx512_bf16, AMX); with CUDA, fp16 regardless")
+    ema_decay: float = _arg(0.0, "weight averaging: an exponential moving average of the weights with this "
+                                 "decay per optimizer step (0.999: about the last 1,000 steps); each epoch's "
+                                 "dev score, its checkpoint and the saved model use the average; 0: off")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
     label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "
                                        "are noisy); 0: none")
@@ -124,6 +127,8 @@ class SentimentArgs:
                 setattr(self, name, Path(value))
         more = [self.more_labeled] if isinstance(self.more_labeled, (str, Path)) else self.more_labeled or []
         self.more_labeled = [Path(path) for path in more if str(path) not in ("", ".")]
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise UsageError(f"--ema_decay must be at least 0 and under 1, not {self.ema_decay}")
         if self.epochs < 1:
             raise UsageError(f"--epochs must be 1 or more, not {self.epochs}")
         if self.fit_dev and self.patience != PATIENCE:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from transformers import TrainerCallback
 
 from model.encoding import ChatEncoder
 from model.fusion import LexiconFusion
@@ -166,6 +167,39 @@ def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
+class WeightAverage(TrainerCallback):
+    """An exponential moving average of the trainable weights, as a Trainer callback: updated after
+    each optimizer step, put in the model's place at each epoch's end (so dev scores it, the
+    checkpoint holds it, and after the last epoch the model is the average), and the trained weights
+    put back when the next epoch begins. The first steps average with a smaller decay,
+    min(decay, (1 + t) / (10 + t)), so the start does not weigh for a thousand steps."""
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.params = {name: p for name, p in model.named_parameters() if p.requires_grad}
+        self.average = {name: p.detach().clone() for name, p in self.params.items()}
+        self.trained: dict[str, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        decay = min(self.decay, (1 + state.global_step) / (10 + state.global_step))
+        for name, p in self.params.items():
+            self.average[name].lerp_(p.detach(), 1.0 - decay)
+
+    @torch.no_grad()
+    def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.trained = {name: p.detach().clone() for name, p in self.params.items()}
+        for name, p in self.params.items():
+            p.copy_(self.average[name])
+
+    @torch.no_grad()
+    def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.trained is not None:
+            for name, p in self.params.items():
+                p.copy_(self.trained[name])
+            self.trained = None
+
+
 def length_grouping(enabled: bool) -> dict[str, Any]:
     """TrainingArguments' option for length-grouped batches, where asked for: `train_sampling_strategy`
     from transformers 5.2 on, the boolean `group_by_length` before it."""
@@ -256,11 +290,14 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         logging_strategy="epoch", report_to=[], seed=args.seed, fp16=cuda, bf16=cpu_bf16, use_cpu=cpu_bf16,
         disable_tqdm=True, dataloader_num_workers=0, dataloader_pin_memory=cuda,
     )
+    callbacks: list[Any] = [] if dev_set is None else [
+        EarlyStoppingCallback(early_stopping_patience=args.patience)]
+    if args.ema_decay:
+        callbacks.append(WeightAverage(model, args.ema_decay))
     trainer = Trainer(
         model=model, args=training_args, train_dataset=train_set, eval_dataset=dev_set,
         data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
-        compute_loss_func=compute_loss, optimizers=(optimizer(model, args), None),
-        callbacks=[] if dev_set is None else [EarlyStoppingCallback(early_stopping_patience=args.patience)],
+        compute_loss_func=compute_loss, optimizers=(optimizer(model, args), None), callbacks=callbacks,
     )
     trainer.train()
     shutil.rmtree(checkpoints, ignore_errors=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from bot.cli import main
 from model.paths import shared_data_dir
@@ -436,6 +437,57 @@ def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they
     assert dev["macro_f1"] == pytest.approx(report["best_epoch_dev_macro_f1"])
 
 
+def test_weight_averaging_leaves_the_moving_average_of_every_steps_weights_in_the_model(tmp_path):
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from training.sentiment import WeightAverage
+
+    class Line(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1)
+
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {"loss": torch.nn.functional.mse_loss(self.linear(x).squeeze(-1), y)}
+
+    class Points(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 12
+
+        def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+            x = torch.tensor([i / 12, 1.0 - i / 12])
+            return {"x": x, "y": 3 * x[0] - x[1]}
+
+    seen: list[torch.Tensor] = []  # the trained weights after each step, as the optimizer left them
+    begun: list[torch.Tensor] = []  # the weights each epoch starts from
+
+    class Record(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            seen.append(kwargs["model"].linear.weight.detach().clone())
+
+        def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            begun.append(kwargs["model"].linear.weight.detach().clone())
+
+    torch.manual_seed(0)
+    model = Line()
+    start = model.linear.weight.detach().clone()
+    average = WeightAverage(model, 0.5)
+    trainer = Trainer(model=model, args=TrainingArguments(
+        output_dir=str(tmp_path), num_train_epochs=2, per_device_train_batch_size=4, learning_rate=0.1,
+        report_to=[], use_cpu=True, save_strategy="no", disable_tqdm=True), train_dataset=Points(),
+        callbacks=[average, Record()])
+    trainer.train()
+    expected = start
+    for step, weights in enumerate(seen, start=1):
+        decay = min(0.5, (1 + step) / (10 + step))
+        expected = decay * expected + (1 - decay) * weights
+    assert len(seen) == 6 and not torch.allclose(seen[-1], expected, atol=1e-4)  # a real average
+    assert torch.allclose(model.linear.weight, expected, atol=1e-6)
+    # Epoch 2 started again from epoch 1's trained weights, not from the average put in their place.
+    assert len(begun) == 2 and torch.equal(begun[1], seen[2])
+    assert average.trained is not None and torch.equal(average.trained["linear.weight"], seen[-1])
+
+
 def test_eval_reports_a_missing_data_file(capsys):
     capsys.readouterr()  # Trainer's own progress lines
     assert main(["eval", "--data", "/nonexistent/labels.csv", "--model", "x"]) == 2
@@ -848,6 +900,9 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
             continue
         if field.name in ("group_by_length", "bf16") and field.name not in report["hyperparameters"]:
             assert getattr(defaults, field.name) is False  # added after this model: random batches, fp32
+            continue
+        if field.name == "ema_decay" and field.name not in report["hyperparameters"]:
+            assert defaults.ema_decay == 0.0  # added after this model: no weight averaging
             continue
         value = report["hyperparameters"][field.name]
         if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
