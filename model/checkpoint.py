@@ -74,6 +74,19 @@ def with_lexicon(base: Any, directory: Path) -> tuple[Any, Lexicon]:
     return fused, lexicon
 
 
+def trained_max_length(directory: Path) -> int | None:
+    """The tokens per message the checkpoint was fine-tuned on (its training_report.json), or None
+    where the directory does not say (a hub model, a report without it)."""
+    import json
+
+    try:
+        report = json.loads((directory / "training_report.json").read_text(encoding="utf-8"))
+        value = report["hyperparameters"]["max_length"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def in_hub_cache(name: str) -> bool:
     """Whether the local Hugging Face cache holds a model `name` (looks at no network)."""
     from huggingface_hub import try_to_load_from_cache

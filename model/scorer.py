@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from model.buckets import padded_batch, padded_features, sub_batches, width_buckets
-from model.checkpoint import label_indices, resolve_source, with_lexicon
+from model.checkpoint import label_indices, resolve_source, trained_max_length, with_lexicon
 from model.encoding import ChatEncoder
 from model.errors import ModelLoadError
 from model.lexicon import N_FEATURES, Lexicon, read_lexicon, uses_lexicon
@@ -173,6 +173,10 @@ class Scorer:
             if Path(source).is_dir():
                 raise ModelLoadError(f"model directory {source}: cannot load: {reason}") from exc
             raise ModelLoadError(f"hub model {source!r} could not be loaded: {reason}") from exc
+        trained = trained_max_length(Path(source))
+        if trained is not None and trained != max_length:
+            log.warning("model %s was fine-tuned on messages of up to %d tokens; model.max_length is %d, so "
+                        "messages are cut at %d", path, trained, max_length, max_length)
         lexicon = None
         if uses_lexicon(config):
             model, lexicon = with_lexicon(model, Path(source))

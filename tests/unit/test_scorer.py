@@ -118,6 +118,23 @@ def test_broken_model_directory_names_the_missing_file(tiny_model_dir, tmp_path,
     assert str(broken) in str(info.value)
 
 
+def test_a_max_length_other_than_the_models_training_is_named_in_one_warning(tiny_model_dir, tmp_path, caplog):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    with caplog.at_level("WARNING", logger="model.scorer"):
+        Scorer.load(model, max_length=64)  # no training_report.json: nothing to compare with
+        assert not caplog.records
+        (model / "training_report.json").write_text(json.dumps({"hyperparameters": {"max_length": 64}}))
+        Scorer.load(model, max_length=64)
+        assert not caplog.records
+        Scorer.load(model, max_length=32)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"model {model} was fine-tuned on messages of up to 64 tokens; model.max_length is 32, so messages "
+        "are cut at 32"]
+    (model / "training_report.json").write_text("{not json")
+    assert Scorer.load(model, max_length=32).max_length == 32  # an unreadable report is no reason to refuse
+
+
 def test_missing_model_directory_is_named(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist") as info:
         Scorer.load(tmp_path / "nope")
