@@ -175,8 +175,8 @@ class Scorer:
             raise ModelLoadError(f"hub model {source!r} could not be loaded: {reason}") from exc
         trained = trained_max_length(Path(source))
         if trained is not None and trained != max_length:
-            log.warning("model %s was fine-tuned on messages of up to %d tokens; model.max_length is %d, so "
-                        "messages are cut at %d", path, trained, max_length, max_length)
+            log.warning("model %s was fine-tuned on messages of up to %d tokens and is scored at %d (model."
+                        "max_length): longer messages are cut", path, trained, max_length)
         lexicon = None
         if uses_lexicon(config):
             model, lexicon = with_lexicon(model, Path(source))

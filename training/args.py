@@ -84,8 +84,9 @@ class SentimentArgs:
     bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast), faster where "
                              "the CPU has native bf16 (avx512_bf16, AMX); with CUDA, fp16 regardless")
     ema_decay: float = _arg(0.0, "weight averaging: an exponential moving average of the weights with this "
-                                 "decay per optimizer step (0.999: about the last 1,000 steps); each epoch's "
-                                 "dev score, its checkpoint and the saved model use the average; 0: off")
+                                 "decay per optimizer step t, at most (1+t)/(10+t) (0.997 at step 3,000); "
+                                 "each epoch's dev score, its checkpoint and the saved model use the "
+                                 "average; 0: off")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
     label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "
                                        "are noisy); 0: none")

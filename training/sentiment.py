@@ -171,14 +171,20 @@ class WeightAverage(TrainerCallback):
     """An exponential moving average of the trainable weights, as a Trainer callback: updated after
     each optimizer step, put in the model's place at each epoch's end (so dev scores it, the
     checkpoint holds it, and after the last epoch the model is the average), and the trained weights
-    put back when the next epoch begins. The first steps average with a smaller decay,
-    min(decay, (1 + t) / (10 + t)), so the start does not weigh for a thousand steps."""
+    put back when the next epoch begins. Step t averages with min(decay, (1 + t) / (10 + t)), so the
+    start weighs little; at step 3,000 that is 0.997 (about the last 300 steps), whatever a larger
+    decay asks."""
 
     def __init__(self, model: torch.nn.Module, decay: float) -> None:
         self.decay = decay
         self.params = {name: p for name, p in model.named_parameters() if p.requires_grad}
-        self.average = {name: p.detach().clone() for name, p in self.params.items()}
+        self.average: dict[str, torch.Tensor] = {}
         self.trained: dict[str, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        # Here, not in __init__: by now Trainer has put the model on its device.
+        self.average = {name: p.detach().clone() for name, p in self.params.items()}
 
     @torch.no_grad()
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:

@@ -129,8 +129,8 @@ def test_a_max_length_other_than_the_models_training_is_named_in_one_warning(tin
         assert not caplog.records
         Scorer.load(model, max_length=32)
     assert [r.getMessage() for r in caplog.records] == [
-        f"model {model} was fine-tuned on messages of up to 64 tokens; model.max_length is 32, so messages "
-        "are cut at 32"]
+        f"model {model} was fine-tuned on messages of up to 64 tokens and is scored at 32 (model.max_length): "
+        "longer messages are cut"]
     (model / "training_report.json").write_text("{not json")
     assert Scorer.load(model, max_length=32).max_length == 32  # an unreadable report is no reason to refuse
 
