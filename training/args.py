@@ -87,6 +87,9 @@ class SentimentArgs:
                                  "decay per optimizer step t, at most (1+t)/(10+t) (0.997 at step 3,000); "
                                  "each epoch's dev score, its checkpoint and the saved model use the "
                                  "average; 0: off")
+    layer_lr_decay: float = _arg(1.0, "layer-wise learning-rate decay: each encoder layer learns at this "
+                                      "share of the rate of the one above it, the embeddings below the "
+                                      "lowest; 1: every layer at --learning_rate")
     max_length: int = _arg(64, "tokens per message, as at scoring time")
     label_smoothing: float = _arg(0.0, "share of each label's weight spread over all classes (silver labels "
                                        "are noisy); 0: none")
@@ -128,6 +131,8 @@ class SentimentArgs:
                 setattr(self, name, Path(value))
         more = [self.more_labeled] if isinstance(self.more_labeled, (str, Path)) else self.more_labeled or []
         self.more_labeled = [Path(path) for path in more if str(path) not in ("", ".")]
+        if not 0.0 < self.layer_lr_decay <= 1.0:
+            raise UsageError(f"--layer_lr_decay must be over 0 and at most 1, not {self.layer_lr_decay}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise UsageError(f"--ema_decay must be at least 0 and under 1, not {self.ema_decay}")
         if self.epochs < 1:

@@ -127,6 +127,11 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "+negative-labels-3+ema": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True, "ema_decay": 0.999,
         "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+    # And layer-wise learning-rate decay: each encoder layer at 0.9 of the rate of the one above it.
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
+    "+negative-labels-3+llrd-0.9": {
+        **SHIPPED_OPTIONS, "epochs": 3, "bf16": True, "layer_lr_decay": 0.9,
+        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).

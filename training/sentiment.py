@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import tempfile
 import time
@@ -46,6 +47,8 @@ from training.vocab import add_emote_tokens
 from training.weak import corpus_examples, read_lexicon, token_examples
 
 log = logging.getLogger(__name__)
+
+LAYER = re.compile(r"\.layer\.(\d+)\.")  # an encoder layer's parameters: `...encoder.layer.3.attention...`
 
 
 class EncodedSet(torch.utils.data.Dataset):
@@ -154,17 +157,31 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
     return texts, labels, added
 
 
+def layer_depth(name: str, top: int) -> int:
+    """Where a parameter sits in the encoder: 0 for the embeddings, i + 1 for layer i, `top` for the
+    rest (pooler, classifier)."""
+    if ".embeddings." in f".{name}":
+        return 0
+    found = LAYER.search(name)
+    return int(found.group(1)) + 1 if found else top
+
+
 def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
-    """AdamW; the lexicon head (zero at the start, a few weights) learns at its own rate."""
-    head = [p for n, p in model.named_parameters() if n.startswith("lexicon_head.")]
-    decay = [p for n, p in model.named_parameters()
-             if not n.startswith("lexicon_head.") and not any(k in n for k in ("bias", "LayerNorm", "norm"))]
-    no_decay = [p for n, p in model.named_parameters()
-                if not n.startswith("lexicon_head.") and any(k in n for k in ("bias", "LayerNorm", "norm"))]
-    groups = [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}]
-    if head:
-        groups.append({"params": head, "weight_decay": 0.0, "lr": args.head_learning_rate})
-    return torch.optim.AdamW(groups, lr=args.learning_rate)
+    """AdamW; the lexicon head (zero at the start, a few weights) learns at its own rate. With
+    `layer_lr_decay` under 1, each encoder layer learns at that share of the rate of the one above
+    it, the embeddings below the lowest (the pooler and classifier at the full rate)."""
+    named = list(model.named_parameters())
+    top = max((int(found.group(1)) for name, _ in named if (found := LAYER.search(name))), default=-1) + 2
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
+    for name, p in named:
+        if name.startswith("lexicon_head."):
+            key = (args.head_learning_rate, 0.0)
+        else:
+            rate = args.learning_rate * args.layer_lr_decay ** (top - layer_depth(name, top))
+            key = (rate, 0.0 if any(k in name for k in ("bias", "LayerNorm", "norm")) else 0.01)
+        groups.setdefault(key, []).append(p)
+    return torch.optim.AdamW([{"params": params, "lr": rate, "weight_decay": decay}
+                              for (rate, decay), params in groups.items()], lr=args.learning_rate)
 
 
 class WeightAverage(TrainerCallback):

@@ -118,7 +118,9 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
         "+negative-labels-3",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
-        "+negative-labels-3+ema"]
+        "+negative-labels-3+ema",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
+        "+negative-labels-3+llrd-0.9"]
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     scored = []

@@ -488,6 +488,39 @@ def test_weight_averaging_leaves_the_moving_average_of_every_steps_weights_in_th
     assert average.trained is not None and torch.equal(average.trained["linear.weight"], seen[-1])
 
 
+def test_layer_wise_decay_lowers_each_layers_rate_below_the_one_above_it():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from model.fusion import LexiconFusion
+    from training.sentiment import optimizer
+
+    layers = 3  # MiniLM's shape, smaller: embeddings, layers, pooler, classifier, and the lexicon head
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2,
+                        intermediate_size=32)
+    config.num_labels = 3
+    model = LexiconFusion(BertForSequenceClassification(config))
+    rates = {}
+    for decay in (1.0, 0.5):
+        args = SentimentArgs(out=Path("x"), learning_rate=1e-3, head_learning_rate=1e-2, layer_lr_decay=decay)
+        groups = optimizer(model, args).param_groups
+        assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))  # each once
+        rates[decay] = {id(p): g["lr"] for g in groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    head = [id(p) for n, p in named.items() if n.startswith("lexicon_head.")]
+    assert {rates[1.0][i] for i in head} == {rates[0.5][i] for i in head} == {1e-2}
+    assert {r for i, r in rates[1.0].items() if i not in head} == {1e-3}  # no decay: as before
+
+    def rate(part: str) -> float:
+        found = {rates[0.5][id(p)] for n, p in named.items() if part in n}
+        assert len(found) == 1, part  # one rate for every parameter of the part
+        return found.pop()
+
+    assert rate("classifier.") == rate("pooler.") == 1e-3
+    assert rate(f"layer.{layers - 1}.") == pytest.approx(1e-3 * 0.5)
+    assert rate("layer.0.") == pytest.approx(1e-3 * 0.5 ** layers)
+    assert rate("embeddings.") == pytest.approx(1e-3 * 0.5 ** (layers + 1))
+
+
 def test_eval_reports_a_missing_data_file(capsys):
     capsys.readouterr()  # Trainer's own progress lines
     assert main(["eval", "--data", "/nonexistent/labels.csv", "--model", "x"]) == 2
@@ -903,6 +936,9 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
             continue
         if field.name == "ema_decay" and field.name not in report["hyperparameters"]:
             assert defaults.ema_decay == 0.0  # added after this model: no weight averaging
+            continue
+        if field.name == "layer_lr_decay" and field.name not in report["hyperparameters"]:
+            assert defaults.layer_lr_decay == 1.0  # added after this model: one rate for every layer
             continue
         value = report["hyperparameters"][field.name]
         if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
