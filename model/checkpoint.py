@@ -3,6 +3,7 @@ hub name; which file is missing; the label order; a lexicon-reading checkpoint's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,6 @@ def with_lexicon(base: Any, directory: Path) -> tuple[Any, Lexicon]:
 def trained_max_length(directory: Path) -> int | None:
     """The tokens per message the checkpoint was fine-tuned on (its training_report.json), or None
     where the directory does not say (a hub model, a report without it)."""
-    import json
-
     try:
         report = json.loads((directory / "training_report.json").read_text(encoding="utf-8"))
         value = report["hyperparameters"]["max_length"]

@@ -84,9 +84,9 @@ class SentimentArgs:
     bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast), faster where "
                              "the CPU has native bf16 (avx512_bf16, AMX); with CUDA, fp16 regardless")
     ema_decay: float = _arg(0.0, "weight averaging: an exponential moving average of the weights with this "
-                                 "decay per optimizer step t, at most (1+t)/(10+t) (0.997 at step 3,000); "
-                                 "each epoch's dev score, its checkpoint and the saved model use the "
-                                 "average; 0: off")
+                                 "decay per optimizer step, less in the first steps (training/optimizer.py: "
+                                 "0.997 at step 3,000); each epoch's dev score, its checkpoint and the "
+                                 "saved model use the average; 0: off")
     layer_lr_decay: float = _arg(1.0, "layer-wise learning-rate decay: each encoder layer learns at this "
                                       "share of the rate of the one above it, the embeddings below the "
                                       "lowest; 1: every layer at --learning_rate")

@@ -121,8 +121,7 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "+negative-labels-3": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True,
         "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
-    # And weight averaging: the model is an exponential moving average of its weights (decay 0.999, at most
-    # (1+t)/(10+t) at step t: 0.997 at the end, about the last 300 of 3,000 steps; training/README.md).
+    # And weight averaging: the model is an exponential moving average of its weights (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
     "+negative-labels-3+ema": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True, "ema_decay": 0.999,

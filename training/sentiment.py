@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import shutil
 import tempfile
 import time
@@ -23,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import TrainerCallback
 
 from model.encoding import ChatEncoder
 from model.fusion import LexiconFusion
@@ -40,6 +38,7 @@ from training.bases import SCRATCH_ROBERTA, ScratchShape, resolve_base, scratch_
 from training.data import DataError, join_more_labeled, read_corpus, read_labeled
 from training.evaluate import refuse_learned_dev
 from training.metrics import classification_report
+from training.optimizer import WeightAverage, optimizer
 from training.pseudo import pseudo_examples, teacher_identity
 from training.report import base_name, portable, write_json
 from training.subsets import read_lexicon_kinds
@@ -48,7 +47,6 @@ from training.weak import corpus_examples, read_lexicon, token_examples
 
 log = logging.getLogger(__name__)
 
-LAYER = re.compile(r"\.layer\.(\d+)\.")  # an encoder layer's parameters: `...encoder.layer.3.attention...`
 
 
 class EncodedSet(torch.utils.data.Dataset):
@@ -155,72 +153,6 @@ def training_examples(args: SentimentArgs, data: Any) -> tuple[list[str], list[i
         labels += extra_labels
         added["emote_swaps"] = len(extra_texts)
     return texts, labels, added
-
-
-def layer_depth(name: str, top: int) -> int:
-    """Where a parameter sits in the encoder: 0 for the embeddings, i + 1 for layer i, `top` for the
-    rest (pooler, classifier)."""
-    if ".embeddings." in f".{name}":
-        return 0
-    found = LAYER.search(name)
-    return int(found.group(1)) + 1 if found else top
-
-
-def optimizer(model: Any, args: SentimentArgs) -> torch.optim.Optimizer:
-    """AdamW; the lexicon head (zero at the start, a few weights) learns at its own rate. With
-    `layer_lr_decay` under 1, each encoder layer learns at that share of the rate of the one above
-    it, the embeddings below the lowest (the pooler and classifier at the full rate)."""
-    named = list(model.named_parameters())
-    top = max((int(found.group(1)) for name, _ in named if (found := LAYER.search(name))), default=-1) + 2
-    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
-    for name, p in named:
-        if name.startswith("lexicon_head."):
-            key = (args.head_learning_rate, 0.0)
-        else:
-            rate = args.learning_rate * args.layer_lr_decay ** (top - layer_depth(name, top))
-            key = (rate, 0.0 if any(k in name for k in ("bias", "LayerNorm", "norm")) else 0.01)
-        groups.setdefault(key, []).append(p)
-    return torch.optim.AdamW([{"params": params, "lr": rate, "weight_decay": decay}
-                              for (rate, decay), params in groups.items()], lr=args.learning_rate)
-
-
-class WeightAverage(TrainerCallback):
-    """An exponential moving average of the trainable weights, as a Trainer callback: updated after
-    each optimizer step, put in the model's place at each epoch's end (so dev scores it, the
-    checkpoint holds it, and after the last epoch the model is the average), and the trained weights
-    put back when the next epoch begins. Step t averages with min(decay, (1 + t) / (10 + t)), so the
-    start weighs little; at step 3,000 that is 0.997 (about the last 300 steps), whatever a larger
-    decay asks."""
-
-    def __init__(self, model: torch.nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.params = {name: p for name, p in model.named_parameters() if p.requires_grad}
-        self.average: dict[str, torch.Tensor] = {}
-        self.trained: dict[str, torch.Tensor] | None = None
-
-    @torch.no_grad()
-    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        # Here, not in __init__: by now Trainer has put the model on its device.
-        self.average = {name: p.detach().clone() for name, p in self.params.items()}
-
-    @torch.no_grad()
-    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        decay = min(self.decay, (1 + state.global_step) / (10 + state.global_step))
-        for name, p in self.params.items():
-            self.average[name].lerp_(p.detach(), 1.0 - decay)
-
-    @torch.no_grad()
-    def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.trained = {name: p.detach().clone() for name, p in self.params.items()}
-        for name, p in self.params.items():
-            p.copy_(self.average[name])
-
-    @torch.no_grad()
-    def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.trained is not None:
-            for name, p in self.params.items():
-                p.copy_(self.trained[name])
-            self.trained = None
 
 
 def length_grouping(enabled: bool) -> dict[str, Any]:

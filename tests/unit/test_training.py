@@ -440,7 +440,7 @@ def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they
 def test_weight_averaging_leaves_the_moving_average_of_every_steps_weights_in_the_model(tmp_path):
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
-    from training.sentiment import WeightAverage
+    from training.optimizer import WeightAverage
 
     class Line(torch.nn.Module):
         def __init__(self) -> None:
@@ -492,7 +492,7 @@ def test_layer_wise_decay_lowers_each_layers_rate_below_the_one_above_it():
     from transformers import BertConfig, BertForSequenceClassification
 
     from model.fusion import LexiconFusion
-    from training.sentiment import optimizer
+    from training.optimizer import optimizer
 
     layers = 3  # MiniLM's shape, smaller: embeddings, layers, pooler, classifier, and the lexicon head
     config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2,
@@ -508,7 +508,15 @@ def test_layer_wise_decay_lowers_each_layers_rate_below_the_one_above_it():
     named = dict(model.named_parameters())
     head = [id(p) for n, p in named.items() if n.startswith("lexicon_head.")]
     assert {rates[1.0][i] for i in head} == {rates[0.5][i] for i in head} == {1e-2}
-    assert {r for i, r in rates[1.0].items() if i not in head} == {1e-3}  # no decay: as before
+    assert {r for i, r in rates[1.0].items() if i not in head} == {1e-3}  # no decay: one rate, as before
+    # ... and the groups of before, weight decay included: biases and norms without it, the head last.
+    groups = optimizer(model, SentimentArgs(out=Path("x"), learning_rate=1e-3, head_learning_rate=1e-2)
+                       ).param_groups
+    plain = [n for n in named if not n.startswith("lexicon_head.")]
+    no_decay = [n for n in plain if any(k in n for k in ("bias", "LayerNorm", "norm"))]
+    assert [({id(p) for p in g["params"]}, g["lr"], g["weight_decay"]) for g in groups] == [
+        ({id(named[n]) for n in plain if n not in no_decay}, 1e-3, 0.01),
+        ({id(named[n]) for n in no_decay}, 1e-3, 0.0), (set(head), 1e-2, 0.0)]
 
     def rate(part: str) -> float:
         found = {rates[0.5][id(p)] for n, p in named.items() if part in n}
@@ -519,6 +527,8 @@ def test_layer_wise_decay_lowers_each_layers_rate_below_the_one_above_it():
     assert rate(f"layer.{layers - 1}.") == pytest.approx(1e-3 * 0.5)
     assert rate("layer.0.") == pytest.approx(1e-3 * 0.5 ** layers)
     assert rate("embeddings.") == pytest.approx(1e-3 * 0.5 ** (layers + 1))
+    first = optimizer(model, SentimentArgs(out=Path("x"), learning_rate=1e-3, layer_lr_decay=0.5)).param_groups
+    assert first[0]["lr"] == 1e-3  # the rate Trainer logs: the top's, not the embeddings'
 
 
 def test_eval_reports_a_missing_data_file(capsys):
