@@ -48,7 +48,6 @@ from training.weak import corpus_examples, read_lexicon, token_examples
 log = logging.getLogger(__name__)
 
 
-
 class EncodedSet(torch.utils.data.Dataset):
     """Texts through the runtime's text path (`ChatEncoder`), with labels, for Trainer."""
 
