@@ -2,7 +2,7 @@
 through the runtime Scorer on dev and test and their subsets (version 1, unseen emotes,
 emote-only), one JSON line per run; `--table` turns the lines into mean ± spread.
 `--folds N` trains and scores each fold of a cross-validation over train and dev instead
-(training/splits.py): dev columns only, one value per fold.
+(training/splits.py): dev columns only, one value per fold; `--fold_salt S` another partition.
 
     python -m training.compare --recipe features --seeds 0 1 2 --mlm DIR_MLM --runs runs.jsonl
     python -m training.compare --recipe features --folds 3 --seeds 0 --mlm DIR_MLM --runs runs.jsonl
@@ -32,7 +32,7 @@ from training.args import MLM_STEPS
 from training.augment import EmoteInventor
 from training.data import read_labeled
 from training.recipes import RECIPES, required_mlm
-from training.splits import fold_csv, version_1_csv
+from training.splits import Fold, fold_csv, version_1_csv
 
 PROBE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "slang_probe.csv"
 COLUMNS = (("dev", "all"), ("dev", "unseen_emotes"), ("dev", "emote_only"), ("test", "all"),
@@ -135,10 +135,10 @@ def check_mlm(recipe: str, mlm_dir: Path) -> None:
                          f"but {mlm_dir.name} was trained with {found}")
 
 
-def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[int, int] | None = None,
+def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: Fold | None = None,
         **overrides: Any) -> dict[str, Any]:
-    """Train one recipe with one seed and score it; `fold` (k, n): on fold k of n of a
-    cross-validation over train and dev, scored on that fold's dev."""
+    """Train one recipe with one seed and score it; with `fold`: on that fold of a cross-validation
+    over train and dev, scored on the fold's dev."""
     from training.args import SentimentArgs
     from training.sentiment import train_sentiment
 
@@ -152,7 +152,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[in
     if fold is not None:
         if train_data != data or options.get("fit_dev"):
             raise UsageError(f"recipe {recipe} learns from other rows than train; it has no cross-validation")
-        train_data = data = fold_csv(data, *fold, work)
+        train_data = data = fold_csv(data, fold, work)
     use_mlm = options.pop("mlm", True)
     options.pop("mlm_steps", None)  # the MLM checkpoint's, checked below
     if use_mlm and mlm_dir is None:
@@ -166,7 +166,7 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: tuple[in
     result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
               "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"],
-              "teacher": report.get("teacher"), **({"fold": fold[0], "folds": fold[1]} if fold else {})}
+              "teacher": report.get("teacher"), **(fold.fields() if fold else {})}
     result.update(scores(args.out, data, lexicon))  # dev (unless fitted on) and test of what it learned from
     result.update(probe(args.out))
     result.update(streamer_emotes(args.out))
@@ -183,8 +183,8 @@ def read_runs(runs_file: Path) -> list[dict[str, Any]]:
         raise UsageError(f"--runs {runs_file}: not one JSON object per line ({exc})") from None
 
 
-def kept_dir(keep: Path, recipe: str, seed: int, fold: tuple[int, int] | None = None) -> Path:
-    return keep / (f"{recipe}-seed{seed}" + (f"-fold{fold[0]}of{fold[1]}" if fold else ""))
+def kept_dir(keep: Path, recipe: str, seed: int, fold: Fold | None = None) -> Path:
+    return keep / (f"{recipe}-seed{seed}" + (f"-{fold.name()}" if fold else ""))
 
 
 def probe_kept(runs_file: Path, keep: Path) -> str:
@@ -193,8 +193,7 @@ def probe_kept(runs_file: Path, keep: Path) -> str:
     runs = read_runs(runs_file)
     done = []
     for entry in runs:
-        fold = (entry["fold"], entry["folds"]) if "folds" in entry else None
-        model = kept_dir(keep, entry["recipe"], entry["seed"], fold)
+        model = kept_dir(keep, entry["recipe"], entry["seed"], Fold.of_run(entry))
         if not model.is_dir() or ("probe/all" in entry and "streamer_emotes" in entry):
             continue
         if "probe/all" not in entry:
@@ -239,14 +238,21 @@ def table(runs: list[dict[str, Any]]) -> str:
     header = (["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
               + ["probe (new ones)", "streamer emotes"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    folds = sorted({r["folds"] for r in runs if "folds" in r})
-    for recipe, cv in ((recipe, cv) for recipe in RECIPES for cv in (None, *folds)):
-        chosen = sorted((r for r in runs if r["recipe"] == recipe and r.get("folds") == cv),
+    def partition(run: dict[str, Any]) -> tuple[int, int] | None:
+        return (run["folds"], run.get("fold_salt", 0)) if "folds" in run else None
+
+    partitions = sorted({cv for cv in map(partition, runs) if cv is not None})
+    for recipe, cv in ((recipe, cv) for recipe in RECIPES for cv in (None, *partitions)):
+        chosen = sorted((r for r in runs if r["recipe"] == recipe and partition(r) == cv),
                         key=lambda r: (r["seed"], r.get("fold", 0)))
         if not chosen:
             continue
         seeds = str(len({r["seed"] for r in chosen}))
-        cells = [recipe, seeds] if cv is None else [f"{recipe}, {cv}-fold CV ({len(chosen)} runs)", seeds]
+        if cv is None:
+            cells = [recipe, seeds]
+        else:
+            salt = f", partition {cv[1]}" if cv[1] else ""
+            cells = [f"{recipe}, {cv[0]}-fold CV{salt} ({len(chosen)} runs)", seeds]
         for split, name in COLUMNS:
             values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
             cells.append(spread(values) if values else "-")
@@ -278,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, help="cross-validation over train and dev in this many folds "
                                                   "(training/splits.py), scored on each fold's dev")
     parser.add_argument("--fold", type=int, nargs="+", help="with --folds: only these folds (default: all)")
+    parser.add_argument("--fold_salt", type=int, default=0,
+                        help="with --folds: another partition into folds (default 0: the first one)")
     parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
     parser.add_argument("--probe", type=Path, metavar="KEEP",
                         help="add the probe's and the streamer-emote counts from KEEP's models to runs "
@@ -296,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--folds must be 2 to 10")
     if args.fold and not args.folds:
         parser.error("--fold needs --folds")
+    if args.fold_salt and not args.folds:
+        parser.error("--fold_salt needs --folds")
+    if args.fold_salt < 0:
+        parser.error("--fold_salt must be 0 or more")
     if any(not 0 <= k < (args.folds or 0) for k in args.fold or ()):
         parser.error(f"--fold must be 0 to {(args.folds or 1) - 1}")
     if args.fold and len(set(args.fold)) < len(args.fold):
@@ -305,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--runs {args.runs}: not a file in an existing directory")
     if args.keep is not None and args.keep.exists() and not args.keep.is_dir():
         parser.error(f"--keep {args.keep}: not a directory")
-    folds = [(k, args.folds) for k in (args.fold or range(args.folds))] if args.folds else [None]
+    folds = ([Fold(k, args.folds, args.fold_salt) for k in (args.fold or range(args.folds))] if args.folds
+             else [None])
     for seed, fold in ((seed, fold) for seed in args.seeds for fold in folds):
         with tempfile.TemporaryDirectory(prefix="twitch-mood-compare-") as work:
             result = run(args.recipe, seed, args.mlm, Path(work), fold, **overrides)

@@ -173,8 +173,9 @@ def test_each_recipe_needs_the_mlm_data_its_name_says():
 
 def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_test(tmp_path):
     import csv
+    import hashlib
 
-    from training.splits import HELDOUT, fold_csv, version_1_csv
+    from training.splits import HELDOUT, Fold, fold_csv, version_1_csv
 
     data = tmp_path / "labeled.csv"
     rows = [(f"l{i:05d}", f"message {i}", "neutral", ("train", "dev", "test")[i % 3]) for i in range(0, 9000, 30)]
@@ -185,20 +186,27 @@ def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_tes
     def read(path):
         return list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
 
-    dev_of: dict[str, int] = {}
-    for k in range(3):
-        folded = read(fold_csv(data, k, 3, tmp_path))
-        assert [r["id"] for r in folded] == [r[0] for r in rows]  # every row kept, in order
-        for row, original in zip(folded, rows, strict=True):
-            if original[3] == "test":
-                assert row["split"] == HELDOUT
-            elif row["split"] == "dev":
-                assert row["id"] not in dev_of
-                dev_of[row["id"]] = k
-            else:
-                assert row["split"] == "train"
-    assert set(dev_of) == {r[0] for r in rows if r[3] != "test"}  # each train and dev row is dev once
-    assert all(sum(1 for k in dev_of.values() if k == fold) > 40 for fold in range(3))  # 200 rows, 3 folds
+    partitions = []
+    for salt in (0, 1):
+        dev_of: dict[str, int] = {}
+        for k in range(3):
+            folded = read(fold_csv(data, Fold(k, 3, salt), tmp_path))
+            assert [r["id"] for r in folded] == [r[0] for r in rows]  # every row kept, in order
+            for row, original in zip(folded, rows, strict=True):
+                if original[3] == "test":
+                    assert row["split"] == HELDOUT
+                elif row["split"] == "dev":
+                    assert row["id"] not in dev_of
+                    dev_of[row["id"]] = k
+                else:
+                    assert row["split"] == "train"
+        assert set(dev_of) == {r[0] for r in rows if r[3] != "test"}  # each train and dev row is dev once
+        assert all(sum(1 for k in dev_of.values() if k == fold) > 40 for fold in range(3))  # 200 rows, 3 folds
+        partitions.append(dev_of)
+    first, salted = partitions
+    # Salt 0 is the partition the first cross-validation ran on; salt 1 another one.
+    assert first == {i: int(hashlib.sha256(i.encode()).hexdigest(), 16) % 3 for i in first}
+    assert sum(first[i] == salted[i] for i in first) < 0.5 * len(first)  # about a third by chance
     version_1 = read(version_1_csv(data, tmp_path))  # later rows stay, held out, so no extra example repeats them
     assert [(r["id"], r["split"]) for r in version_1] == [(i, split if i < "l02650" else HELDOUT)
                                                          for i, _, _, split in rows]
@@ -209,15 +217,27 @@ def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys,
     runs = [run(chosen, 0, 0.76), run(chosen, 1, 0.75)]
     runs += [run(chosen, 0, dev) | {"fold": k, "folds": 3, "dev/all/lexicon": 0.5}
              for k, dev in enumerate((0.74, 0.75, 0.73))]
+    runs += [run(chosen, 1, dev) | {"fold": k, "folds": 3, "fold_salt": 1, "dev/all/lexicon": 0.5}
+             for k, dev in enumerate((0.70, 0.72, 0.71))]
     lines = table(runs).splitlines()
     assert any(line.startswith(f"| {chosen} | 2 | 0.755 ± 0.007 |") for line in lines)
     assert any(line.startswith(f"| {chosen}, 3-fold CV (3 runs) | 1 | 0.740 ± 0.010 |") for line in lines)
+    assert any(line.startswith(f"| {chosen}, 3-fold CV, partition 1 (3 runs) | 1 | 0.710 ± 0.010 |")
+               for line in lines)
+    # A run's line names its fold, and the kept model's folder follows from it (--probe reads them back).
+    from training.compare import kept_dir
+    from training.splits import Fold
+    assert [kept_dir(tmp_path, chosen, r["seed"], Fold.of_run(r)).name
+            for r in (runs[0], runs[3], runs[7])] == [
+        f"{chosen}-seed0", f"{chosen}-seed0-fold1of3", f"{chosen}-seed1-fold2of3salt1"]
     assert lines[-1].startswith("| lexicon only | - | 0.625 |")
     runs_file = ["--runs", str(tmp_path / "runs.jsonl")]
     for wrong, message in ((["--fold", "1"], "--fold needs --folds"), (["--folds", "1"], "--folds must be 2 to 10"),
                            (["--folds", "0", "--fold", "0"], "--folds must be 2 to 10"),
                            (["--folds", "3", "--fold", "3"], "--fold must be 0 to 2"),
                            (["--folds", "3", "--fold", "0", "0"], "--fold names a fold twice"),
+                           (["--fold_salt", "1"], "--fold_salt needs --folds"),
+                           (["--folds", "3", "--fold_salt", "-1"], "--fold_salt must be 0 or more"),
                            (["--runs", str(tmp_path / "no" / "runs.jsonl")], "not a file in an existing directory"),
                            (["--runs", str(tmp_path)], "not a file in an existing directory"),
                            (["--keep", str(tmp_path / "runs.jsonl")], "not a directory")):
