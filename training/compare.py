@@ -238,8 +238,9 @@ def table(runs: list[dict[str, Any]]) -> str:
     header = (["recipe", "seeds"] + [f"{split} {name}" for split, name in COLUMNS]
               + ["probe (new ones)", "streamer emotes"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    def partition(run: dict[str, Any]) -> tuple[int, int] | None:
-        return (run["folds"], run.get("fold_salt", 0)) if "folds" in run else None
+
+    def partition(entry: dict[str, Any]) -> tuple[int, int] | None:
+        return (entry["folds"], entry.get("fold_salt", 0)) if "folds" in entry else None
 
     partitions = sorted({cv for cv in map(partition, runs) if cv is not None})
     for recipe, cv in ((recipe, cv) for recipe in RECIPES for cv in (None, *partitions)):
@@ -251,7 +252,7 @@ def table(runs: list[dict[str, Any]]) -> str:
         if cv is None:
             cells = [recipe, seeds]
         else:
-            salt = f", partition {cv[1]}" if cv[1] else ""
+            salt = f", salt {cv[1]}" if cv[1] else ""
             cells = [f"{recipe}, {cv[0]}-fold CV{salt} ({len(chosen)} runs)", seeds]
         for split, name in COLUMNS:
             values = [r[f"{split}/{name}"] for r in chosen if r.get(f"{split}/{name}") is not None]
@@ -286,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fold", type=int, nargs="+", help="with --folds: only these folds (default: all)")
     parser.add_argument("--fold_salt", type=int, default=0,
                         help="with --folds: another partition into folds (default 0: the first one)")
-    parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>")
+    parser.add_argument("--keep", type=Path, help="keep each trained model as KEEP/<recipe>-seed<N>, "
+                                                         "-fold<K>of<N>[salt<S>] added for a fold")
     parser.add_argument("--probe", type=Path, metavar="KEEP",
                         help="add the probe's and the streamer-emote counts from KEEP's models to runs "
                              "that lack them")

@@ -5,11 +5,10 @@ the file as `heldout`.
 Cross-validation: dev (1,268 messages) and test disagree on which recipes train better
 (training/README), so a recipe can also be compared on every train and dev message, each
 scored once by a model that did not learn it. Fold k of n: the train and dev rows whose id's
-sha256 is k modulo n become its dev, the other train and dev rows its train. A partition salt s
-other than 0 hashes `s:id` instead: another partition into n folds, for a second cross-validation
-whose folds no earlier run was scored on. Test rows become
-`heldout`: still in the file, so that every step that keeps labeled messages out of extra examples
-keeps them out alike, and never scored.
+sha256 is k modulo n become its dev, the other train and dev rows its train. A salt s other than
+0 hashes `s:id` instead: another partition into n folds, for a second cross-validation whose
+folds no earlier run was scored on. Test rows become `heldout`: still in the file, so that every
+step that keeps labeled messages out of extra examples keeps them out alike, and never scored.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import csv
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from training.subsets import VERSION_1_BELOW
 
@@ -60,7 +59,7 @@ class Fold(NamedTuple):
         return {"fold": self.k, "folds": self.n, **({"fold_salt": self.salt} if self.salt else {})}
 
     @classmethod
-    def of_run(cls, entry: dict) -> Fold | None:
+    def of_run(cls, entry: dict[str, Any]) -> Fold | None:
         return cls(entry["fold"], entry["folds"], entry.get("fold_salt", 0)) if "folds" in entry else None
 
 

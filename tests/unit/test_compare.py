@@ -206,6 +206,7 @@ def test_cross_validation_folds_score_every_train_and_dev_row_once_and_never_tes
     first, salted = partitions
     # Salt 0 is the partition the first cross-validation ran on; salt 1 another one.
     assert first == {i: int(hashlib.sha256(i.encode()).hexdigest(), 16) % 3 for i in first}
+    assert salted == {i: int(hashlib.sha256(f"1:{i}".encode()).hexdigest(), 16) % 3 for i in salted}
     assert sum(first[i] == salted[i] for i in first) < 0.5 * len(first)  # about a third by chance
     version_1 = read(version_1_csv(data, tmp_path))  # later rows stay, held out, so no extra example repeats them
     assert [(r["id"], r["split"]) for r in version_1] == [(i, split if i < "l02650" else HELDOUT)
@@ -222,7 +223,7 @@ def test_cross_validation_runs_get_a_row_of_their_own_and_no_lexicon_row(capsys,
     lines = table(runs).splitlines()
     assert any(line.startswith(f"| {chosen} | 2 | 0.755 ± 0.007 |") for line in lines)
     assert any(line.startswith(f"| {chosen}, 3-fold CV (3 runs) | 1 | 0.740 ± 0.010 |") for line in lines)
-    assert any(line.startswith(f"| {chosen}, 3-fold CV, partition 1 (3 runs) | 1 | 0.710 ± 0.010 |")
+    assert any(line.startswith(f"| {chosen}, 3-fold CV, salt 1 (3 runs) | 1 | 0.710 ± 0.010 |")
                for line in lines)
     # A run's line names its fold, and the kept model's folder follows from it (--probe reads them back).
     from training.compare import kept_dir
