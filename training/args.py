@@ -81,8 +81,10 @@ class SentimentArgs:
     group_by_length: bool = _arg(False, "batch messages of similar length together (Trainer's length-grouped "
                                         "sampler): less padding, so faster on CPU")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
-    bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast), faster where "
-                             "the CPU has native bf16 (avx512_bf16, AMX); with CUDA, fp16 regardless")
+    bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast) where the CPU "
+                             "computes bf16 natively (avx512_bf16, AMX), fp32 on other CPUs whatever this "
+                             "says (emulated bf16 is slower; the report names what ran); with CUDA, fp16 "
+                             "regardless")
     ema_decay: float = _arg(0.0, "weight averaging: an exponential moving average of the weights with this "
                                  "decay per optimizer step, less in the first steps (training/optimizer.py: "
                                  "0.997 at step 3,000); each epoch's dev score, its checkpoint and the "

@@ -166,7 +166,8 @@ def run(recipe: str, seed: int, mlm_dir: Path | None, work: Path, fold: Fold | N
     result = {"recipe": recipe, "seed": seed, "mlm": use_mlm, "duration_s": report["duration_s"],
               "epochs_run": report["epochs_run"], "cpu": report["hardware"].get("cpu"),
               "overrides": overrides, "best_dev_epoch_macro_f1": report["best_epoch_dev_macro_f1"],
-              "teacher": report.get("teacher"), **(fold.fields() if fold else {})}
+              "teacher": report.get("teacher"), "precision": report.get("precision"),
+              **(fold.fields() if fold else {})}
     result.update(scores(args.out, data, lexicon))  # dev (unless fitted on) and test of what it learned from
     result.update(probe(args.out))
     result.update(streamer_emotes(args.out))

@@ -22,9 +22,10 @@ from training.args import (
 # The shipped recipe's options; its variants below change one of them, or the MLM data (`required_mlm`).
 SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": True, "invented_emotes": 600}
 # Every recipe but the shipped one was measured with at most 2 epochs (the default before), every
-# one but `+fit-dev` learns from the train split alone, so that dev can choose, and every one but
-# the `+more-labels` ones without the corpus messages labeled for the project (training/labels/).
-MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": ()}
+# one but `+fit-dev` learns from the train split alone, so that dev can choose, every one but the
+# `+more-labels` ones without the corpus messages labeled for the project (training/labels/), and
+# every one but the `+bf16` ones in fp32.
+MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": (), "bf16": False}
 # Without lexicon features: no invented emotes either, since only the features can read them.
 NO_FEATURES = {"lexicon_features": False, "invented_emotes": 0}
 RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for name, options in {
@@ -120,6 +121,11 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
     "+negative-labels-3": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True,
+        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+    # That recipe fitted on train and dev: chosen by a second cross-validation, to ship (training/README.md).
+    "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels+bf16"
+    "+negative-labels-2+negative-labels-3": {
+        **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "bf16": True,
         "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
     # And weight averaging: the model is an exponential moving average of its weights (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"

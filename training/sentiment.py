@@ -28,6 +28,7 @@ from model.fusion import LexiconFusion
 from model.lexicon import CUSTOM, LEXICON_FILE, Lexicon
 from model.machine import machine_info
 from model.paths import file_sha256
+from model.precision import native_bf16
 from model.text import normalize
 from model.tokenizer import train_bpe_tokenizer
 from mood.errors import UsageError
@@ -230,7 +231,9 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
 
     steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
     cuda = torch.cuda.is_available()
-    cpu_bf16 = args.bf16 and not cuda  # with CUDA, fp16
+    cpu_bf16 = args.bf16 and not cuda and native_bf16()  # with CUDA, fp16
+    if args.bf16 and not cuda and not cpu_bf16:
+        log.info("sentiment: fine-tuning in fp32: this CPU has no native bf16 (avx512_bf16 or AMX)")
     checkpoints = Path(tempfile.mkdtemp(prefix="twitch-mood-sentiment-"))
     per_epoch = "no" if dev_set is None else "epoch"  # dev evaluated, the best epoch kept
     training_args = TrainingArguments(
@@ -282,6 +285,7 @@ def train_sentiment(args: SentimentArgs) -> dict[str, Any]:
         "teacher": teacher_identity(args.teacher) if args.teacher and "teacher_labeled" in sources else None,
         "hyperparameters": {k: portable(v) for k, v in asdict(args).items()
                             if k not in ("data", "out")},
+        "precision": "fp16" if cuda else "bf16" if cpu_bf16 else "fp32",  # what ran, whatever --bf16 asked
         "best_epoch_dev_macro_f1": trainer.state.best_metric,
         "epochs_run": trainer.state.epoch,
         "dev_log": [{"epoch": e["epoch"], "macro_f1": round(e["eval_macro_f1"], 4)}

@@ -92,13 +92,18 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
     from training.compare import scores
     from training.recipes import RECIPES
 
+    # Each recipe runs in the precision its name says (the default is bf16 where the CPU has it natively).
+    assert [name for name, options in RECIPES.items() if options["bf16"]] == [
+        name for name in RECIPES if "+bf16" in name]
     assert [name for name, options in RECIPES.items() if options["fit_dev"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels-2",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels+uncertain-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels",
-        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels"]  # the rest: dev
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels+bf16"
+        "+negative-labels-2+negative-labels-3"]  # the rest: dev
     assert [name for name, options in RECIPES.items() if options["more_labeled"]] == [
         "features+swaps+tokens+invented+stream-mlm+3-epochs+more-labels",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+more-labels",
@@ -117,6 +122,8 @@ def test_a_model_fitted_on_dev_is_scored_on_test_only(tmp_path, tiny_model_dir, 
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
         "+negative-labels-3",
+        "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels+bf16"
+        "+negative-labels-2+negative-labels-3",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
         "+negative-labels-3+ema",
         "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"

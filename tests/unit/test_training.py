@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,8 @@ def test_pipeline_tokenizer_mlm_sentiment_eval_on_a_tiny_slice(tiny_slice, tiny_
                                                batch_size=16, learning_rate=1e-3, lexicon=None, more_labeled=[],
                                                lexicon_features=False, emote_swaps=0, emote_tokens=False,
                                                corpus=corpus, teacher=tiny_model_dir, teacher_examples=30,
-                                               teacher_confidence=0.0, fit_dev=False))
+                                               teacher_confidence=0.0, fit_dev=False,
+                                               bf16=False))  # fp32, as `eval` below: the two must agree
     assert "--invented_emotes needs --lexicon_features" in caplog.text  # the default 600 is not added silently
     saved = json.loads((clf_dir / "training_report.json").read_text())
     assert saved["data"]["splits"] == {"train": 40, "dev": 40, "test": 40}
@@ -419,15 +421,20 @@ def test_fit_dev_trains_on_train_and_dev_for_every_epoch_and_reports_test_only(t
     assert "not a training report" in capsys.readouterr().err
 
 
-def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they_read(tiny_slice, tmp_path):
+def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they_read(tiny_slice, tmp_path,
+                                                                                      monkeypatch):
     from safetensors.torch import load_file
 
+    import training.sentiment as sentiment_module
+
+    monkeypatch.setattr(sentiment_module, "native_bf16", lambda: True)  # bf16 on any CPU, as on one with it
     corpus, labeled = tiny_slice
     report = train_sentiment(SentimentArgs(
         base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / "clf", epochs=1, batch_size=16, learning_rate=1e-3,
         corpus=corpus, lexicon=shared_data_dir() / "emote_lexicon.csv", more_labeled=[], weak_limit=0,
         emote_tokens=False, emote_swaps=0, invented_emotes=0, fit_dev=False, group_by_length=True, bf16=True))
     assert report["hyperparameters"]["group_by_length"] is True and report["hyperparameters"]["bf16"] is True
+    assert report["precision"] == "bf16"
     weights = load_file(str(tmp_path / "clf" / "model.safetensors"))
     assert {str(tensor.dtype) for tensor in weights.values()} == {"torch.float32"}  # mixed precision: fp32 kept
     dev = report["metrics"]["dev"]
@@ -435,6 +442,25 @@ def test_length_grouped_bf16_batches_report_the_dev_figures_of_the_messages_they
     assert sum(predicted_labels) > 1  # not one label for every message, which any order would score alike
     # The sampler reorders dev too; the kept model is epoch 1's, so both readings of dev must agree.
     assert dev["macro_f1"] == pytest.approx(report["best_epoch_dev_macro_f1"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA, fine-tuning is fp16")
+def test_bf16_fine_tuning_falls_back_to_fp32_on_a_cpu_without_native_bf16(tiny_slice, tmp_path, monkeypatch,
+                                                                          caplog):
+    import training.sentiment as sentiment_module
+
+    corpus, labeled = tiny_slice
+    reports = {}
+    for native in (True, False):
+        monkeypatch.setattr(sentiment_module, "native_bf16", lambda native=native: native)
+        with caplog.at_level(logging.INFO, logger="training.sentiment"):
+            reports[native] = train_sentiment(SentimentArgs(
+                base=SCRATCH_ROBERTA, data=labeled, out=tmp_path / f"clf-{native}", epochs=1, batch_size=16,
+                corpus=corpus, lexicon=None, more_labeled=[], weak_limit=0, emote_tokens=False,
+                emote_swaps=0, invented_emotes=0, lexicon_features=False, fit_dev=False, bf16=True))
+    assert [reports[native]["hyperparameters"]["bf16"] for native in (True, False)] == [True, True]
+    assert [reports[native]["precision"] for native in (True, False)] == ["bf16", "fp32"]  # what ran
+    assert caplog.text.count("fine-tuning in fp32: this CPU has no native bf16") == 1
 
 
 def test_weight_averaging_leaves_the_moving_average_of_every_steps_weights_in_the_model(tmp_path):
