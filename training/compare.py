@@ -241,7 +241,8 @@ def table(runs: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 
     def partition(entry: dict[str, Any]) -> tuple[int, int] | None:
-        return (entry["folds"], entry.get("fold_salt", 0)) if "folds" in entry else None
+        fold = Fold.of_run(entry)
+        return None if fold is None else (fold.n, fold.salt)
 
     partitions = sorted({cv for cv in map(partition, runs) if cv is not None})
     for recipe, cv in ((recipe, cv) for recipe in RECIPES for cv in (None, *partitions)):

@@ -28,6 +28,8 @@ SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": T
 MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": (), "bf16": False}
 # Without lexicon features: no invented emotes either, since only the features can read them.
 NO_FEATURES = {"lexicon_features": False, "invented_emotes": 0}
+# The five files and the second and third negative-aimed ones (`+negative-labels-2+negative-labels-3`).
+SEVEN_LABEL_FILES = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)
 RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for name, options in {
     "old-data": {"version_1_only": True, **NO_FEATURES, "emote_swaps": 0, "emote_tokens": False},
     "no-mlm": {"mlm": False, **NO_FEATURES, "emote_swaps": 0, "emote_tokens": False},
@@ -121,22 +123,22 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
     "+negative-labels-3": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True,
-        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+        "more_labeled": list(SEVEN_LABEL_FILES)},
     # That recipe fitted on train and dev: chosen by a second cross-validation, to ship (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels+bf16"
     "+negative-labels-2+negative-labels-3": {
         **SHIPPED_OPTIONS, "epochs": 3, "fit_dev": True, "bf16": True,
-        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+        "more_labeled": list(SEVEN_LABEL_FILES)},
     # And weight averaging: the model is an exponential moving average of its weights (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
     "+negative-labels-3+ema": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True, "ema_decay": 0.999,
-        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+        "more_labeled": list(SEVEN_LABEL_FILES)},
     # And layer-wise learning-rate decay: each encoder layer at 0.9 of the rate of the one above it.
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2"
     "+negative-labels-3+llrd-0.9": {
         **SHIPPED_OPTIONS, "epochs": 3, "bf16": True, "layer_lr_decay": 0.9,
-        "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3]},
+        "more_labeled": list(SEVEN_LABEL_FILES)},
     # The teacher was the model shipped then (seed 2 of the chosen recipe, commit d9e9148). The
     # model shipped now learned dev, which a teacher of a run that chooses on dev must not have:
     # a rerun refuses it (training/evaluate.py, refuse_learned_dev).
