@@ -21,7 +21,7 @@ LABELS_DIR = Path(__file__).parent / "labels"
 MORE_LABELED = LABELS_DIR / "corpus_sample.csv"
 MORE_LABELED_2 = LABELS_DIR / "corpus_sample_2.csv"
 EMOTE_LABELED = LABELS_DIR / "emote_sample.csv"  # corpus messages with an emote, a third draw
-# The corpus messages the shipped model was least sure of (smallest margin between its top two labels).
+# The corpus messages the model shipped then was least sure of (smallest margin between its top two labels).
 UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
 ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # `+all-labels`
 # The 2,000 corpus messages the model shipped before gave the largest P(negative).
@@ -30,8 +30,10 @@ NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
 NEGATIVE_LABELED_2 = LABELS_DIR / "negative_sample_2.csv"
 # And the next 2,000 by the same model's P(negative) (`+negative-labels-3`, beside the second).
 NEGATIVE_LABELED_3 = LABELS_DIR / "negative_sample_3.csv"
-# The files of labels/ that the shipped recipe read, in the order they were drawn.
+# The five files `+all-labels+negative-labels` reads (shipped until 2026-12-07 evening), in the order drawn.
 LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)
+# The files the shipped recipe reads: those and the second and third negative-aimed files.
+SHIPPED_LABEL_FILES = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
@@ -68,7 +70,7 @@ class SentimentArgs:
     corpus: Path | None = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
                 "the tokenizer of scratch:roberta"})
-    more_labeled: list[Path] = field(default_factory=lambda: list(LABEL_FILES), metadata={
+    more_labeled: list[Path] = field(default_factory=lambda: list(SHIPPED_LABEL_FILES), metadata={
         "help": "more labeled chat (CSVs with text and label columns, no split column): every row joins the "
                 "train split, except a message that --data or an earlier file holds ('' for none)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={
@@ -81,10 +83,10 @@ class SentimentArgs:
     group_by_length: bool = _arg(False, "batch messages of similar length together (Trainer's length-grouped "
                                         "sampler): less padding, so faster on CPU")
     learning_rate: float = _arg(1e-4, "encoder learning rate (chosen on dev)")
-    bf16: bool = _arg(False, "without CUDA: bf16 mixed precision on the CPU (torch autocast) where the CPU "
-                             "computes bf16 natively (avx512_bf16, AMX), fp32 on other CPUs whatever this "
-                             "says (emulated bf16 is slower; the report names what ran); with CUDA, fp16 "
-                             "regardless")
+    bf16: bool = _arg(True, "without CUDA: bf16 mixed precision on the CPU (torch autocast) where the CPU "
+                            "computes bf16 natively (avx512_bf16, AMX), fp32 on other CPUs whatever this "
+                            "says (emulated bf16 is slower; the report names what ran); --no_bf16: fp32 on "
+                            "the CPU; with CUDA, fp16 regardless")
     ema_decay: float = _arg(0.0, "weight averaging: an exponential moving average of the weights with this "
                                  "decay per optimizer step, less in the first steps (training/optimizer.py: "
                                  "0.997 at step 3,000); each epoch's dev score, its checkpoint and the "
@@ -214,7 +216,7 @@ class PipelineArgs:
     mlm_emote_weight: int = field(default=EMOTE_WEIGHT, metadata={
         "help": "times the MLM stage reads each message with an emote (1: once; needs --lexicon)"})
     mlm_seed: int | None = field(default=None, metadata={
-        "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 0 --mlm_seed 0"})
+        "help": "seed of the MLM stage (default: --seed); the shipped model is --seed 1 --mlm_seed 0"})
     fp32: bool = field(default=False, metadata={"help": "save fp32 weights (default fp16)"})
     distill_layers: list[int] = field(default_factory=list, metadata={
         "help": "after fine-tuning, distil a student that keeps these of its encoder layers "

@@ -104,7 +104,7 @@ def _add_train_stages(train: argparse.ArgumentParser, shared: argparse.ArgumentP
     for name, dataclasses, func, help_text in zip(
             ("mlm", "sentiment", "all"), stages, (cmd_train_mlm, cmd_train_sentiment, cmd_train_all),
             ("masked-LM adaptation on chat", "fine-tune the 3-class classifier",
-             "mlm then sentiment: reproduces the shipped model"), strict=True):
+             "mlm then sentiment: the shipped model with --seed 1 --mlm_seed 0"), strict=True):
         options = HfArgumentParser(cast(Any, dataclasses), add_help=False)
         stage = train_sub.add_parser(name, parents=[shared, options], help=help_text,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)

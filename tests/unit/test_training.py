@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -175,13 +176,13 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
 
 def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_not_hold():
     from model.text import match_key
-    from training.args import LABEL_FILES, LABELS_DIR, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3
+    from training.args import LABELS_DIR, SHIPPED_LABEL_FILES
     from training.data import new_rows, read_corpus, read_more_labeled
 
     corpus = set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
     labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
     earlier: set[str] = set()
-    every_file = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)  # the shipped recipe's, two measured after
+    every_file = SHIPPED_LABEL_FILES  # in the order they were drawn
     assert {path.name for path in every_file} == {path.name for path in LABELS_DIR.glob("*.csv")}
     for path in every_file:
         texts, labels = read_more_labeled(path).split("train")
@@ -961,25 +962,18 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
     for field in fields(SentimentArgs):
         if field.name in ("out", "base", "seed", "data", "corpus", "lexicon"):
             continue
-        if field.name in ("teacher", "teacher_examples", "teacher_confidence"):  # added after this model
-            assert defaults.teacher is None and report.get("teacher") is None  # self-training off
-            continue
-        if field.name == "label_smoothing" and field.name not in report["hyperparameters"]:
-            assert defaults.label_smoothing == 0.0  # added after this model, which had none
-            continue
-        if field.name in ("group_by_length", "bf16") and field.name not in report["hyperparameters"]:
-            assert getattr(defaults, field.name) is False  # added after this model: random batches, fp32
-            continue
-        if field.name == "ema_decay" and field.name not in report["hyperparameters"]:
-            assert defaults.ema_decay == 0.0  # added after this model: no weight averaging
-            continue
-        if field.name == "layer_lr_decay" and field.name not in report["hyperparameters"]:
-            assert defaults.layer_lr_decay == 1.0  # added after this model: one rate for every layer
-            continue
         value = report["hyperparameters"][field.name]
         if field.name == "more_labeled" and isinstance(value, str):  # one file, as reports named it before
             value = [value]
         assert value == portable(getattr(defaults, field.name)), field.name  # files by their names
+    assert defaults.teacher is None and report.get("teacher") is None  # self-training off
+    assert report["precision"] == "bf16"  # fine-tuned in bf16, as the default runs where the CPU has it
+    # training/README.md's command names the seeds that made it.
+    command = re.search(r"twitch-mood train all --out model/default --seed (\d+) --mlm_seed (\d+)",
+                        (Path(__file__).parents[2] / "training" / "README.md").read_text(encoding="utf-8"))
+    assert command is not None
+    assert (report["hyperparameters"]["seed"], report["mlm_stage"]["hyperparameters"]["seed"]) == (
+        int(command[1]), int(command[2]))
     from model.paths import file_sha256
     from training.args import LABELS_DIR
     from training.evaluate import more_labeled_entries
@@ -997,6 +991,18 @@ def test_the_training_defaults_are_the_shipped_models_recipe():
     pipeline = PipelineArgs()
     assert (pipeline.mlm_steps, pipeline.mlm_emote_weight) == (mlm_defaults.steps, mlm_defaults.emote_weight)
     assert pipeline.mlm_stream == mlm_defaults.stream
+
+
+def test_the_shipped_recipe_of_the_comparison_table_is_the_training_defaults():
+    from dataclasses import fields
+
+    from training.recipes import RECIPES, SHIPPED_RECIPE
+
+    options = dict(RECIPES[SHIPPED_RECIPE])
+    assert options.pop("mlm", True) and not options.pop("version_1_only", False)
+    assert options.pop("mlm_steps", MlmArgs(out=Path("x")).steps) == MlmArgs(out=Path("x")).steps
+    recipe, defaults = SentimentArgs(out=Path("x"), **options), SentimentArgs(out=Path("x"))
+    assert [f.name for f in fields(SentimentArgs) if getattr(recipe, f.name) != getattr(defaults, f.name)] == []
 
 
 def test_the_mlm_text_can_leave_the_evaluation_messages_out(tmp_path):
