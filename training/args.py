@@ -26,7 +26,7 @@ UNCERTAIN_LABELED = LABELS_DIR / "uncertain_sample.csv"
 ALL_LABELED = (MORE_LABELED, MORE_LABELED_2, EMOTE_LABELED, UNCERTAIN_LABELED)  # `+all-labels`
 # The 2,000 corpus messages the model shipped before gave the largest P(negative).
 NEGATIVE_LABELED = LABELS_DIR / "negative_sample.csv"
-# 2,000 more of the rest by P(negative), of the model shipped on 2026-12-07 (`+negative-labels-2`).
+# 2,000 more of the rest by P(negative), of the model shipped on 2026-12-07, morning (`+negative-labels-2`).
 NEGATIVE_LABELED_2 = LABELS_DIR / "negative_sample_2.csv"
 # And the next 2,000 by the same model's P(negative) (`+negative-labels-3`, beside the second).
 NEGATIVE_LABELED_3 = LABELS_DIR / "negative_sample_3.csv"

@@ -118,8 +118,8 @@ RECIPES: dict[str, dict[str, Any]] = {name: {**MEASURED_WITH, **options} for nam
     # bf16 leaves room for it in `train all`'s hour (training/README.md).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+mlm-1600": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": list(LABEL_FILES), "bf16": True, "mlm_steps": 1600},
-    # And a second negative-aimed file: the 2,000 corpus messages left that the model shipped on 2026-12-07
-    # read as most likely negative (training/labels/).
+    # And a second negative-aimed file: the 2,000 corpus messages left that the model shipped on 2026-12-07,
+    # morning, read as most likely negative (training/labels/).
     "features+swaps+tokens+invented+stream-mlm+3-epochs+all-labels+negative-labels+bf16+negative-labels-2": {
         **SHIPPED_OPTIONS, "epochs": 3, "more_labeled": [*LABEL_FILES, NEGATIVE_LABELED_2], "bf16": True},
     # And a third: the next 2,000 by the same model's P(negative), beside the second.
