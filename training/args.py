@@ -32,8 +32,9 @@ NEGATIVE_LABELED_2 = LABELS_DIR / "negative_sample_2.csv"
 NEGATIVE_LABELED_3 = LABELS_DIR / "negative_sample_3.csv"
 # The five files `+all-labels+negative-labels` reads (shipped until 2026-12-07 evening), in the order drawn.
 LABEL_FILES = (*ALL_LABELED, NEGATIVE_LABELED)
-# The files the shipped recipe reads: those and the second and third negative-aimed files.
-SHIPPED_LABEL_FILES = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)
+# Those and the second and third negative-aimed files (`+negative-labels-2+negative-labels-3`): the shipped
+# recipe's, in the order drawn.
+SEVEN_LABEL_FILES = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)
 PATIENCE = 1  # epochs without a better dev macro-F1 before training stops (with --no_fit_dev)
 # Defaults that `train mlm` (MlmArgs) and `train all`'s MLM stage (PipelineArgs) share.
 MLM_STEPS = 1200
@@ -70,7 +71,7 @@ class SentimentArgs:
     corpus: Path | None = field(default_factory=default_corpus, metadata={
         "help": "unlabeled chat, one message per line: lexicon-labeled and teacher-labeled examples, and "
                 "the tokenizer of scratch:roberta"})
-    more_labeled: list[Path] = field(default_factory=lambda: list(SHIPPED_LABEL_FILES), metadata={
+    more_labeled: list[Path] = field(default_factory=lambda: list(SEVEN_LABEL_FILES), metadata={
         "help": "more labeled chat (CSVs with text and label columns, no split column): every row joins the "
                 "train split, except a message that --data or an earlier file holds ('' for none)"})
     lexicon: Path | None = field(default_factory=lambda: shared_data_dir() / "emote_lexicon.csv", metadata={

@@ -15,7 +15,7 @@ from training.args import (
     MORE_LABELED,
     MORE_LABELED_2,
     NEGATIVE_LABELED_2,
-    NEGATIVE_LABELED_3,
+    SEVEN_LABEL_FILES,
     UNCERTAIN_LABELED,
 )
 
@@ -28,8 +28,6 @@ SHIPPED_OPTIONS = {"lexicon_features": True, "emote_swaps": 3, "emote_tokens": T
 MEASURED_WITH = {"epochs": 2, "fit_dev": False, "more_labeled": (), "bf16": False}
 # Without lexicon features: no invented emotes either, since only the features can read them.
 NO_FEATURES = {"lexicon_features": False, "invented_emotes": 0}
-# The five files and the second and third negative-aimed ones (`+negative-labels-2+negative-labels-3`).
-SEVEN_LABEL_FILES = (*LABEL_FILES, NEGATIVE_LABELED_2, NEGATIVE_LABELED_3)
 # The recipe of the shipped model: the training defaults (a test holds them equal).
 SHIPPED_RECIPE = ("features+swaps+tokens+invented+stream-mlm+3-epochs+fit-dev+all-labels+negative-labels+bf16"
                   "+negative-labels-2+negative-labels-3")

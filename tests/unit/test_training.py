@@ -176,13 +176,13 @@ def test_weak_examples_exclude_labeled_messages_in_any_letter_case():
 
 def test_the_more_labeled_chat_shipped_is_corpus_messages_the_labeled_set_does_not_hold():
     from model.text import match_key
-    from training.args import LABELS_DIR, SHIPPED_LABEL_FILES
+    from training.args import LABELS_DIR, SEVEN_LABEL_FILES
     from training.data import new_rows, read_corpus, read_more_labeled
 
     corpus = set(read_corpus(shared_data_dir() / "chat_corpus_2025.txt"))
     labeled = read_labeled(shared_data_dir() / "labeled_2025.csv")
     earlier: set[str] = set()
-    every_file = SHIPPED_LABEL_FILES  # in the order they were drawn
+    every_file = SEVEN_LABEL_FILES  # in the order they were drawn
     assert {path.name for path in every_file} == {path.name for path in LABELS_DIR.glob("*.csv")}
     for path in every_file:
         texts, labels = read_more_labeled(path).split("train")
